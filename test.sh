@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs every test of h3wasi: go vet, the unit tests natively, the same unit tests
+# inside WebAssembly (GOOS=wasip1 on wazero, through internal/cmd/wasmexec), and
+# the interop tests of the separate interop/ module.
+#
+# Usage: ./test.sh            everything
+#        ./test.sh -short     the same, with the long pair/interop cases trimmed
+set -euo pipefail
+cd "$(dirname "$0")"
+args=("$@")
+
+bin=$(mktemp -d)
+trap 'rm -rf "$bin"' EXIT
+
+echo "== go vet"
+go vet ./...
+GOOS=wasip1 GOARCH=wasm go vet ./...
+
+echo "== unit tests (native)"
+go test -count=1 "${args[@]}" ./...
+
+echo "== unit tests (WebAssembly, wasip1 on wazero)"
+go build -o "$bin/wasmexec" ./internal/cmd/wasmexec
+GOOS=wasip1 GOARCH=wasm go test -count=1 -exec "$bin/wasmexec" "${args[@]}" ./...
+
+if [ -f interop/go.mod ]; then
+  echo "== interop tests (quic-go, ngtcp2)"
+  (cd interop && go vet ./... && go test -count=1 "${args[@]}" ./...)
+fi
+echo "== all tests passed"
