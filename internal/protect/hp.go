@@ -1,0 +1,94 @@
+package protect
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"encoding/binary"
+
+	"golang.org/x/crypto/chacha20"
+)
+
+// headerKey computes header protection masks (RFC 9001 section 5.4). The
+// cipher object is built once; mask computation allocates nothing.
+type headerKey struct {
+	block     cipher.Block // AES-ECB for the AES-GCM suites; nil for ChaCha20
+	chachaKey [32]byte
+	buf       [16]byte // AES output; a field so the slice passed to the interface does not escape
+}
+
+func newHeaderKey(s *suiteParams, key []byte) *headerKey {
+	h := &headerKey{}
+	if s.chacha {
+		copy(h.chachaKey[:], key)
+		return h
+	}
+	b, err := aes.NewCipher(key)
+	if err != nil {
+		panic("quic protect: aes: " + err.Error())
+	}
+	h.block = b
+	return h
+}
+
+var zeroMask [5]byte
+
+// mask returns the first five bytes of the header protection mask for a
+// 16-byte sample.
+func (h *headerKey) mask(sample []byte) [5]byte {
+	var m [5]byte
+	if h.block != nil {
+		h.block.Encrypt(h.buf[:], sample[:SampleLen])
+		copy(m[:], h.buf[:5])
+		return m
+	}
+	// RFC 9001 5.4.4: counter = sample[0..3] little-endian, nonce = sample[4..15],
+	// mask = ChaCha20(hp_key, counter, nonce, {0,0,0,0,0}).
+	c, err := chacha20.NewUnauthenticatedCipher(h.chachaKey[:], sample[4:SampleLen])
+	if err != nil {
+		panic("quic protect: chacha20: " + err.Error())
+	}
+	c.SetCounter(binary.LittleEndian.Uint32(sample[:4]))
+	c.XORKeyStream(m[:], zeroMask[:])
+	return m
+}
+
+// apply XORs the mask into the first byte and the packet number field. The
+// packet number length is read from the first byte before masking when
+// protecting (the first byte is still plain) and after unmasking when
+// removing protection, so apply takes it as an argument.
+func applyMask(pkt []byte, pnOffset, pnLen int, m *[5]byte) {
+	if pkt[0]&0x80 != 0 {
+		pkt[0] ^= m[0] & 0x0f // long header: 4 bits protected
+	} else {
+		pkt[0] ^= m[0] & 0x1f // short header: 5 bits protected
+	}
+	for i := 0; i < pnLen; i++ {
+		pkt[pnOffset+i] ^= m[1+i]
+	}
+}
+
+// protectHeader applies header protection to a sealed packet.
+func (h *headerKey) protectHeader(pkt []byte, pnOffset, pnLen int) {
+	m := h.mask(pkt[pnOffset+4 : pnOffset+4+SampleLen])
+	applyMask(pkt, pnOffset, pnLen, &m)
+}
+
+// unprotectHeader removes header protection in place and returns the packet
+// number length and the truncated packet number.
+func (h *headerKey) unprotectHeader(pkt []byte, pnOffset int) (pnLen int, truncated uint64, err error) {
+	if pnOffset < 1 || len(pkt) < pnOffset+4+SampleLen {
+		return 0, 0, ErrPacketTooShort
+	}
+	m := h.mask(pkt[pnOffset+4 : pnOffset+4+SampleLen])
+	if pkt[0]&0x80 != 0 {
+		pkt[0] ^= m[0] & 0x0f
+	} else {
+		pkt[0] ^= m[0] & 0x1f
+	}
+	pnLen = int(pkt[0]&0x03) + 1
+	for i := 0; i < pnLen; i++ {
+		pkt[pnOffset+i] ^= m[1+i]
+		truncated = truncated<<8 | uint64(pkt[pnOffset+i])
+	}
+	return pnLen, truncated, nil
+}
