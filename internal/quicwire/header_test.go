@@ -1,0 +1,252 @@
+package quicwire
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+)
+
+// rfc9001ClientInitialHeader is the unprotected header of RFC 9001 Appendix A.2.
+const rfc9001ClientInitialHeader = "c300000001088394c8f03e5157080000449e00000002"
+
+// rfc9001ServerInitialHeader is the unprotected header of RFC 9001 Appendix A.3.
+const rfc9001ServerInitialHeader = "c1000000010008f067a5502a4262b50040750001"
+
+// rfc9001Retry is the Retry packet of RFC 9001 Appendix A.4.
+const rfc9001Retry = "ff000000010008f067a5502a4262b5746f6b656e04a265ba2eff4d829058fb3f0f2496ba"
+
+func TestParseRFC9001ClientInitial(t *testing.T) {
+	hdr := mustHex(t, rfc9001ClientInitialHeader)
+	pkt := append(append([]byte{}, hdr...), make([]byte, 1182-4)...)
+	h, err := ParseLongHeader(pkt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Type != PacketInitial || h.Version != Version1 || h.FirstByte != 0xc3 {
+		t.Errorf("type %v version %x first %x", h.Type, h.Version, h.FirstByte)
+	}
+	if !bytes.Equal(h.DstConnID, mustHex(t, "8394c8f03e515708")) || len(h.SrcConnID) != 0 || len(h.Token) != 0 {
+		t.Errorf("dcid %x scid %x token %x", h.DstConnID, h.SrcConnID, h.Token)
+	}
+	if h.Length != 1182 || h.PNOffset != 18 || h.End != len(pkt) {
+		t.Errorf("length %d pnOffset %d end %d", h.Length, h.PNOffset, h.End)
+	}
+	// Re-encode: AppendLongHeader writes the same bytes.
+	b, lenOff, pnOff := AppendLongHeader(nil, PacketInitial, Version1, h.DstConnID, nil, nil, 2, 4)
+	PatchLength(b, lenOff, 1182)
+	if !bytes.Equal(b, hdr) || pnOff != 18 || lenOff != 16 {
+		t.Errorf("AppendLongHeader = %x (len@%d pn@%d), want %x", b, lenOff, pnOff, hdr)
+	}
+	if n := LongHeaderLen(PacketInitial, h.DstConnID, nil, nil, 4); n != len(hdr) {
+		t.Errorf("LongHeaderLen = %d, want %d", n, len(hdr))
+	}
+}
+
+func TestParseRFC9001ServerInitial(t *testing.T) {
+	hdr := mustHex(t, rfc9001ServerInitialHeader)
+	pkt := append(append([]byte{}, hdr...), make([]byte, 0x75-2)...)
+	h, err := ParseLongHeader(pkt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Type != PacketInitial || len(h.DstConnID) != 0 || !bytes.Equal(h.SrcConnID, mustHex(t, "f067a5502a4262b5")) {
+		t.Errorf("header %+v", h)
+	}
+	if h.Length != 0x75 || h.End != len(pkt) {
+		t.Errorf("length %d end %d", h.Length, h.End)
+	}
+}
+
+func TestParseRetry(t *testing.T) {
+	pkt := mustHex(t, rfc9001Retry)
+	h, err := ParseLongHeader(pkt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Type != PacketRetry || string(h.Token) != "token" || len(h.RetryIntegrityTag) != 16 || h.End != len(pkt) {
+		t.Errorf("retry header %+v", h)
+	}
+	b := AppendRetry(nil, Version1, nil, h.SrcConnID, h.Token, 0x0f)
+	b = append(b, h.RetryIntegrityTag...)
+	if !bytes.Equal(b, pkt) {
+		t.Errorf("AppendRetry = %x, want %x", b, pkt)
+	}
+	pseudo := AppendRetryPseudoPacket(nil, mustHex(t, "8394c8f03e515708"), pkt[:len(pkt)-16])
+	if pseudo[0] != 8 || len(pseudo) != 9+len(pkt)-16 {
+		t.Errorf("pseudo-packet %x", pseudo)
+	}
+}
+
+func TestVersionNegotiation(t *testing.T) {
+	dcid, scid := []byte{1, 2, 3}, []byte{4, 5, 6, 7, 8}
+	pkt := AppendVersionNegotiation(nil, dcid, scid, []uint32{Version2, Version1, 0x1a2a3a4a}, 0x7f)
+	h, err := ParseLongHeader(pkt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Type != PacketVersionNegotiation || h.Version != 0 || !bytes.Equal(h.DstConnID, dcid) || !bytes.Equal(h.SrcConnID, scid) {
+		t.Errorf("VN header %+v", h)
+	}
+	if h.NumVersions() != 3 || h.VersionAt(0) != Version2 || h.VersionAt(1) != Version1 || h.VersionAt(2) != 0x1a2a3a4a {
+		t.Errorf("versions %x", h.SupportedVersions)
+	}
+	for _, bad := range [][]byte{pkt[:len(pkt)-1], pkt[:len(pkt)-12]} {
+		if _, err := ParseLongHeader(bad); err == nil {
+			t.Errorf("malformed VN %x accepted", bad)
+		}
+	}
+}
+
+// TestLongHeaderRoundTrip covers every long-header type in v1 and v2.
+func TestLongHeaderRoundTrip(t *testing.T) {
+	dcid, scid, token := []byte{0xde, 0xad, 0xbe, 0xef}, []byte{1, 2, 3, 4, 5, 6, 7, 8}, []byte("tok")
+	for _, version := range []uint32{Version1, Version2} {
+		for _, typ := range []PacketType{PacketInitial, Packet0RTT, PacketHandshake} {
+			for pnLen := 1; pnLen <= 4; pnLen++ {
+				b, lenOff, pnOff := AppendLongHeader([]byte{0xff}, typ, version, dcid, scid, token, 0x01020304, pnLen)
+				payload := 20
+				b = append(b, make([]byte, payload)...)
+				PatchLength(b, lenOff, pnLen+payload)
+				coalesced := append(b, 0xc0, 0, 0) // junk after the packet
+				h, err := ParseLongHeader(coalesced[1:])
+				if err != nil {
+					t.Fatalf("v%x %v pn%d: %v", version, typ, pnLen, err)
+				}
+				wantTok := []byte(nil)
+				if typ == PacketInitial {
+					wantTok = token
+				}
+				if h.Type != typ || h.Version != version || !bytes.Equal(h.DstConnID, dcid) || !bytes.Equal(h.SrcConnID, scid) ||
+					!bytes.Equal(h.Token, wantTok) || h.PNOffset != pnOff-1 || h.End != len(b)-1 || int(h.FirstByte&3)+1 != pnLen {
+					t.Errorf("v%x %v pn%d: got %+v (pnOff %d, len %d)", version, typ, pnLen, h, pnOff, len(b))
+				}
+				pn, ok := ReadPacketNumber(b[pnOff:], pnLen)
+				if !ok || pn != 0x01020304&(1<<(8*pnLen)-1) {
+					t.Errorf("packet number %x", pn)
+				}
+			}
+		}
+	}
+}
+
+func TestV2TypeBits(t *testing.T) {
+	tests := []struct {
+		typ  PacketType
+		bits byte
+	}{{PacketInitial, 1}, {Packet0RTT, 2}, {PacketHandshake, 3}, {PacketRetry, 0}}
+	for _, tt := range tests {
+		if got := longTypeBits(Version2, tt.typ); got != tt.bits {
+			t.Errorf("v2 %v bits = %d, want %d", tt.typ, got, tt.bits)
+		}
+		if got := longTypeBits(Version1, tt.typ); got != byte(tt.typ-PacketInitial) {
+			t.Errorf("v1 %v bits = %d", tt.typ, got)
+		}
+	}
+}
+
+func TestShortHeader(t *testing.T) {
+	dcid := []byte{9, 8, 7, 6, 5, 4, 3, 2}
+	b, pnOff := AppendShortHeader(nil, dcid, 654360564, 3, true, true)
+	b = append(b, 1)
+	if b[0] != 0x40|0x20|0x04|2 || pnOff != 9 {
+		t.Errorf("first byte %x pnOff %d", b[0], pnOff)
+	}
+	h, err := ParseHeader(b, len(dcid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Type != Packet1RTT || !bytes.Equal(h.DstConnID, dcid) || h.PNOffset != 9 || h.End != len(b) {
+		t.Errorf("short header %+v", h)
+	}
+	// RFC 9001 Appendix A.5: empty DCID, 3-byte packet number.
+	b, _ = AppendShortHeader(nil, nil, 654360564, 3, false, false)
+	if !bytes.Equal(b, mustHex(t, "4200bff4")) {
+		t.Errorf("RFC 9001 A.5 header = %x", b)
+	}
+	got, err := PeekDstConnID(append(b, 1), 0)
+	if err != nil || len(got) != 0 {
+		t.Errorf("PeekDstConnID = %x, %v", got, err)
+	}
+}
+
+func TestUnknownVersion(t *testing.T) {
+	long := bytes.Repeat([]byte{7}, 200)
+	b := appendLongPrefix(nil, 0xc0, 0xfaceb00c, long, []byte{1})
+	h, err := ParseLongHeader(append(b, 1, 2, 3))
+	if err != nil || h.Type != PacketUnknownVersion || !bytes.Equal(h.DstConnID, long) || h.Version != 0xfaceb00c {
+		t.Errorf("unknown version: %+v, %v", h, err)
+	}
+	got, err := PeekDstConnID(b, 8)
+	if err != nil || !bytes.Equal(got, long) {
+		t.Errorf("PeekDstConnID = %x, %v", got, err)
+	}
+}
+
+func TestMalformedHeaders(t *testing.T) {
+	tests := []struct {
+		name string
+		hex  string
+	}{
+		{"empty", ""},
+		{"too short", "c000000001"},
+		{"dcid beyond end", "c00000000114aabb"},
+		{"dcid over 20 in v1", "c00000000115" + "000000000000000000000000000000000000000000" + "00"},
+		{"no scid length", "c0000000010100"},
+		{"truncated token length", "c000000001000040"},
+		{"token beyond end", "c0000000010000" + "05aabb"},
+		{"truncated length", "c0000000010000" + "00" + "40"},
+		{"length beyond end", "c0000000010000" + "00" + "05" + "01"},
+		{"retry without tag", "f0000000010000" + "aabbcc"},
+		{"short header form bit", "40"},
+	}
+	for _, tt := range tests {
+		b := mustHex(t, tt.hex)
+		_, err := ParseLongHeader(b)
+		var te *TransportError
+		if !errors.As(err, &te) || te.Code != ProtocolViolation {
+			t.Errorf("%s: error %v, want PROTOCOL_VIOLATION", tt.name, err)
+		}
+	}
+	if _, err := ParseShortHeader([]byte{0x40, 1, 2}, 8); err == nil {
+		t.Error("short header shorter than its connection ID accepted")
+	}
+	if _, err := ParseShortHeader([]byte{0xc0, 1, 2}, 0); err == nil {
+		t.Error("long header accepted as short")
+	}
+	if _, err := ParseShortHeader([]byte{0x40, 1, 2}, 21); err == nil {
+		t.Error("connection ID length 21 accepted")
+	}
+	if _, err := PeekDstConnID([]byte{0xc0, 0, 0, 0, 1, 9, 1}, 0); err == nil {
+		t.Error("PeekDstConnID accepted a truncated DCID")
+	}
+}
+
+func TestPacketNumberCoding(t *testing.T) {
+	// RFC 9000 Appendix A.2 and A.3 examples.
+	if n := PacketNumberLen(0xac5c02, 0xabe8b3, true); n != 2 {
+		t.Errorf("PacketNumberLen(0xac5c02) = %d, want 2", n)
+	}
+	if n := PacketNumberLen(0xace8fe, 0xabe8b3, true); n != 3 {
+		t.Errorf("PacketNumberLen(0xace8fe) = %d, want 3", n)
+	}
+	if pn := DecodePacketNumber(0xa82f30ea, true, 0x9b32, 2); pn != 0xa82f9b32 {
+		t.Errorf("DecodePacketNumber = %x, want a82f9b32", pn)
+	}
+	if pn := DecodePacketNumber(0, false, 0, 1); pn != 0 {
+		t.Errorf("first packet decodes as %d", pn)
+	}
+	if n := PacketNumberLen(0, 0, false); n != 1 {
+		t.Errorf("PacketNumberLen(first) = %d", n)
+	}
+	// Round trip over a range of distances.
+	for _, largest := range []uint64{0, 200, 1 << 20, 1<<40 + 7} {
+		for _, d := range []uint64{1, 100, 1000, 70000, 1 << 23} {
+			pn := largest + d
+			l := PacketNumberLen(pn, largest, true)
+			tr, _ := ReadPacketNumber(AppendPacketNumber(nil, pn, l), l)
+			if got := DecodePacketNumber(largest, true, tr, l); got != pn {
+				t.Errorf("largest %d pn %d len %d: decoded %d", largest, pn, l, got)
+			}
+		}
+	}
+}
