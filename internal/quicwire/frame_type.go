@@ -8,40 +8,45 @@ type FrameType uint64
 // Frame types. STREAM frames use the eight types 0x08-0x0f, whose low bits
 // are the OFF, LEN and FIN flags.
 const (
-	FrameTypePadding             FrameType = 0x00
-	FrameTypePing                FrameType = 0x01
-	FrameTypeAck                 FrameType = 0x02
-	FrameTypeAckECN              FrameType = 0x03
-	FrameTypeResetStream         FrameType = 0x04
-	FrameTypeStopSending         FrameType = 0x05
-	FrameTypeCrypto              FrameType = 0x06
-	FrameTypeNewToken            FrameType = 0x07
-	FrameTypeStream              FrameType = 0x08
-	FrameTypeStreamMax           FrameType = 0x0f
-	FrameTypeMaxData             FrameType = 0x10
-	FrameTypeMaxStreamData       FrameType = 0x11
-	FrameTypeMaxStreamsBidi      FrameType = 0x12
-	FrameTypeMaxStreamsUni       FrameType = 0x13
-	FrameTypeDataBlocked         FrameType = 0x14
-	FrameTypeStreamDataBlocked   FrameType = 0x15
-	FrameTypeStreamsBlockedBidi  FrameType = 0x16
-	FrameTypeStreamsBlockedUni   FrameType = 0x17
-	FrameTypeNewConnectionID     FrameType = 0x18
-	FrameTypeRetireConnectionID  FrameType = 0x19
-	FrameTypePathChallenge       FrameType = 0x1a
-	FrameTypePathResponse        FrameType = 0x1b
-	FrameTypeConnectionClose     FrameType = 0x1c
-	FrameTypeConnectionCloseApp  FrameType = 0x1d
-	FrameTypeHandshakeDone       FrameType = 0x1e
-	FrameTypeDatagram            FrameType = 0x30
-	FrameTypeDatagramWithLength  FrameType = 0x31
-	streamFlagFin                          = 0x01
-	streamFlagLen                          = 0x02
-	streamFlagOff                          = 0x04
-	maxStreamsLimit                        = 1 << 60
-	statelessResetTokenLen                 = 16
-	pathDataLen                            = 8
-	frameTypeTableSize                     = 0x20
+	FrameTypePadding     FrameType = 0x00
+	FrameTypePing        FrameType = 0x01
+	FrameTypeAck         FrameType = 0x02
+	FrameTypeAckECN      FrameType = 0x03
+	FrameTypeResetStream FrameType = 0x04
+	FrameTypeStopSending FrameType = 0x05
+	FrameTypeCrypto      FrameType = 0x06
+	FrameTypeNewToken    FrameType = 0x07
+	FrameTypeStream      FrameType = 0x08
+	// FrameTypeStreamMax is the last STREAM type (OFF|LEN|FIN).
+	FrameTypeStreamMax          FrameType = 0x0f
+	FrameTypeMaxData            FrameType = 0x10
+	FrameTypeMaxStreamData      FrameType = 0x11
+	FrameTypeMaxStreamsBidi     FrameType = 0x12
+	FrameTypeMaxStreamsUni      FrameType = 0x13
+	FrameTypeDataBlocked        FrameType = 0x14
+	FrameTypeStreamDataBlocked  FrameType = 0x15
+	FrameTypeStreamsBlockedBidi FrameType = 0x16
+	FrameTypeStreamsBlockedUni  FrameType = 0x17
+	FrameTypeNewConnectionID    FrameType = 0x18
+	FrameTypeRetireConnectionID FrameType = 0x19
+	FrameTypePathChallenge      FrameType = 0x1a
+	FrameTypePathResponse       FrameType = 0x1b
+	FrameTypeConnectionClose    FrameType = 0x1c
+	FrameTypeConnectionCloseApp FrameType = 0x1d
+	FrameTypeHandshakeDone      FrameType = 0x1e
+	FrameTypeDatagram           FrameType = 0x30
+	FrameTypeDatagramWithLength FrameType = 0x31
+)
+
+// Encoding details shared by the frame codecs.
+const (
+	streamFlagFin          = 0x01
+	streamFlagLen          = 0x02
+	streamFlagOff          = 0x04
+	maxStreamsLimit        = 1 << 60
+	statelessResetTokenLen = 16
+	pathDataLen            = 8
+	frameTypeTableSize     = 0x20
 )
 
 // frameInfo describes one frame type: its name, the packet types it may be

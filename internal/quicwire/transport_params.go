@@ -104,7 +104,7 @@ func DefaultTransportParameters() TransportParameters {
 // Append appends the encoded parameters. Integer parameters equal to their
 // default are omitted; connection IDs and tokens are written when their Has
 // flag is set.
-func (p *TransportParameters) Append(b []byte) []byte {
+func (p TransportParameters) Append(b []byte) []byte {
 	if p.HasOriginalDestinationConnectionID {
 		b = appendBytesParam(b, tpOriginalDestinationConnectionID, p.OriginalDestinationConnectionID)
 	}
