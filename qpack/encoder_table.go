@@ -1,0 +1,196 @@
+package qpack
+
+// Dynamic table management on the encoder side: insertion policy, room
+// making (eviction never drops an entry that is unacknowledged or still
+// referenced), duplication, and the draining index.
+
+// uniqueNames are fields whose values rarely repeat: inserting them on first
+// sight would mostly waste table space, so they are inserted only once the
+// history shows the same value again.
+var uniqueNames = map[string]bool{
+	":path": true, "content-length": true, "date": true, "etag": true,
+	"last-modified": true, "expires": true, "if-modified-since": true,
+	"if-none-match": true, "age": true, "location": true, "content-range": true,
+	"x-fb-debug": true, "x-fb-trace-id": true, "x-request-id": true,
+	"x-amz-request-id": true, "x-amz-id-2": true, "cf-ray": true, "referer": true,
+}
+
+// worthInserting decides whether a field is likely enough to repeat to be
+// inserted into the dynamic table.
+func (e *Encoder) worthInserting(f *HeaderField, seen bool) bool {
+	size := uint64(len(f.Name)+len(f.Value)) + entryOverhead
+	if size > e.capacity*3/4 {
+		return false
+	}
+	if !seen && (uniqueNames[f.Name] || size > e.capacity/2) {
+		return false
+	}
+	// Without acknowledgments, unacknowledged inserts only help streams
+	// allowed to block; stop piling them up when none are.
+	if e.table.insertCount() > e.knownReceived && e.unackedBytes() > e.capacity/2 &&
+		uint64(len(e.blocking)) >= e.cfg.MaxBlockedStreams {
+		return false
+	}
+	return true
+}
+
+// unackedBytes returns the size of the entries the decoder has not
+// acknowledged.
+func (e *Encoder) unackedBytes() uint64 {
+	var n uint64
+	for abs := max(e.knownReceived, e.table.dropped); abs < e.table.insertCount(); abs++ {
+		n += e.table.get(abs).size()
+	}
+	return n
+}
+
+// drainingIndex returns the smallest absolute index the encoder will
+// reference: older entries are left to drain so that the oldest quarter of
+// the table can be evicted when space is needed (RFC 9204 Section 2.1.1.1).
+func (e *Encoder) drainingIndex() uint64 {
+	target := e.capacity / 8
+	free := e.capacity - e.table.size
+	if free >= target {
+		return e.table.dropped
+	}
+	need := target - free
+	abs := e.table.dropped
+	for need > 0 && abs < e.table.insertCount() {
+		s := e.table.get(abs).size()
+		if s >= need {
+			need = 0
+		} else {
+			need -= s
+		}
+		abs++
+	}
+	return abs
+}
+
+// makeRoom evicts entries until size more bytes fit, if the entries to
+// evict are all evictable: acknowledged and unreferenced (RFC 9204 Section
+// 2.1.1). It evicts nothing when that is not possible.
+func (e *Encoder) makeRoom(size uint64) bool {
+	if size > e.capacity {
+		return false
+	}
+	free := e.capacity - e.table.size
+	abs := e.table.dropped
+	for free < size {
+		t := e.table.get(abs)
+		if t == nil || t.refs > 0 || abs >= e.knownReceived {
+			return false
+		}
+		free += t.size()
+		abs++
+	}
+	for e.table.dropped < abs {
+		e.evictOldest()
+	}
+	return true
+}
+
+// evictOldest evicts the oldest entry and forgets it in the lookup maps.
+func (e *Encoder) evictOldest() {
+	abs := e.table.dropped
+	t := e.table.oldest()
+	if i, ok := e.byField[fieldKey{t.name, t.value}]; ok && i == abs {
+		delete(e.byField, fieldKey{t.name, t.value})
+	}
+	if i, ok := e.byName[t.name]; ok && i == abs {
+		delete(e.byName, t.name)
+	}
+	e.table.evictOldest()
+}
+
+// sendCapacity emits Set Dynamic Table Capacity before the first insert.
+func (e *Encoder) sendCapacity() {
+	if !e.capSent {
+		e.out = appendInt(e.out, 0x20, 5, e.capacity)
+		e.table.capacity = e.capacity
+		e.capSent = true
+	}
+}
+
+// insert adds f to the dynamic table through the encoder stream and returns
+// its absolute index.
+func (e *Encoder) insert(st *sectionState, f *HeaderField) (uint64, bool) {
+	size := uint64(len(f.Name)+len(f.Value)) + entryOverhead
+	e.sendCapacity()
+	if !e.makeRoom(size) {
+		return 0, false
+	}
+	ic := e.table.insertCount()
+	if idx, ok := staticName[f.Name]; ok {
+		e.out = appendInt(e.out, 0xc0, 6, idx)
+	} else if abs, ok := e.byName[f.Name]; ok {
+		e.out = appendInt(e.out, 0x80, 6, ic-1-abs)
+	} else {
+		e.out = e.appendString(e.out, 0x40, 5, f.Name)
+	}
+	e.out = e.appendString(e.out, 0, 7, f.Value)
+	e.add(f.Name, f.Value)
+	return ic, true
+}
+
+// duplicate re-inserts entry abs through a Duplicate instruction.
+func (e *Encoder) duplicate(abs uint64) (uint64, bool) {
+	t := e.table.get(abs)
+	name, value := t.name, t.value
+	ic := e.table.insertCount()
+	if !e.makeRoom(t.size()) {
+		return 0, false
+	}
+	e.out = appendInt(e.out, 0x00, 5, ic-1-abs)
+	e.add(name, value)
+	return ic, true
+}
+
+// add appends an entry and indexes it as the newest for its field and name.
+func (e *Encoder) add(name, value string) {
+	abs := e.table.insertCount()
+	e.table.add(name, value)
+	e.byField[fieldKey{name, value}] = abs
+	e.byName[name] = abs
+}
+
+// history remembers hashes of recently encoded fields, so the encoder can
+// tell a value that repeats from one seen once.
+type history struct {
+	ring  []uint64
+	next  int
+	count map[uint64]uint16
+}
+
+func (h *history) init(n int) {
+	if n < 16 {
+		n = 16
+	}
+	h.ring = make([]uint64, 0, n)
+	h.count = make(map[uint64]uint16, n)
+}
+
+// seen reports whether (name, value) is in the history, then records it.
+func (h *history) seen(name, value string) bool {
+	x := uint64(14695981039346656037)
+	for i := 0; i < len(name); i++ {
+		x = (x ^ uint64(name[i])) * 1099511628211
+	}
+	x = (x ^ 0xff) * 1099511628211
+	for i := 0; i < len(value); i++ {
+		x = (x ^ uint64(value[i])) * 1099511628211
+	}
+	found := h.count[x] > 0
+	if len(h.ring) < cap(h.ring) {
+		h.ring = append(h.ring, x)
+	} else {
+		old := h.ring[h.next]
+		if h.count[old]--; h.count[old] == 0 {
+			delete(h.count, old)
+		}
+		h.ring[h.next] = x
+		h.next = (h.next + 1) % len(h.ring)
+	}
+	h.count[x]++
+	return found
+}
