@@ -76,7 +76,7 @@ func (h *headerKey) protectHeader(pkt []byte, pnOffset, pnLen int) {
 // unprotectHeader removes header protection in place and returns the packet
 // number length and the truncated packet number.
 func (h *headerKey) unprotectHeader(pkt []byte, pnOffset int) (pnLen int, truncated uint64, err error) {
-	if pnOffset < 1 || len(pkt) < pnOffset+4+SampleLen {
+	if pnOffset < 1 || pnOffset > len(pkt)-4-SampleLen { // written to avoid overflow
 		return 0, 0, ErrPacketTooShort
 	}
 	m := h.mask(pkt[pnOffset+4 : pnOffset+4+SampleLen])

@@ -114,11 +114,11 @@ func (k *Keys) Open(pkt []byte, pnOffset int, largest int64) (pn uint64, payload
 
 // seal is Keys.Seal with explicit keys, shared with OneRTTKeys.
 func seal(pk *packetKey, hk *headerKey, pkt []byte, pnOffset, pnLen int, pn uint64) ([]byte, error) {
-	hdrLen := pnOffset + pnLen
-	if pnLen < 1 || pnLen > 4 || pnOffset < 1 || hdrLen > len(pkt) ||
+	if pnLen < 1 || pnLen > 4 || pnOffset < 1 || pnOffset > len(pkt)-pnLen ||
 		len(pkt)+TagLen < pnOffset+4+SampleLen {
 		return pkt, ErrBadPacketLayout
 	}
+	hdrLen := pnOffset + pnLen
 	if cap(pkt)-len(pkt) < TagLen {
 		grown := make([]byte, len(pkt), len(pkt)+TagLen)
 		copy(grown, pkt)
