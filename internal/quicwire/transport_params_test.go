@@ -83,7 +83,7 @@ func TestTransportParametersGreaseIgnored(t *testing.T) {
 	b = appendBytesParam(b, 31*5+27, []byte("grease"))
 	b = appendIntParam(b, tpInitialMaxData, 77, 0)
 	b = appendBytesParam(b, 0x7fff_ffff, []byte{1, 2, 3}) // unknown
-	b = appendBytesParam(b, 31*5+27, nil)                   // duplicates of unknown IDs are not checked
+	b = appendBytesParam(b, 31*5+27, nil)                 // duplicates of unknown IDs are not checked
 	p, err := ParseTransportParameters(b, false)
 	if err != nil || p.InitialMaxData != 77 {
 		t.Errorf("got %+v, %v", p, err)
