@@ -7,7 +7,8 @@ import (
 
 // Node is a sans-IO protocol endpoint driven by a Loop: the network hands it
 // datagrams and the loop calls it when its timer expires. A node sends by
-// calling Send on its Endpoint from inside these methods.
+// calling Send on its Endpoint from inside these methods. A node may also
+// implement Flusher; CoreNode turns a pull-style core into a Node.
 type Node interface {
 	// Receive handles a datagram delivered at now; b is only valid during
 	// the call.
@@ -53,6 +54,7 @@ func (l *Loop) next() (time.Duration, bool) {
 // the expired node timers. It returns false, doing nothing, when no datagram
 // is in flight and no timer is armed.
 func (l *Loop) Step() bool {
+	l.flush(l.net.Now())
 	t, ok := l.next()
 	if !ok {
 		return false
@@ -64,13 +66,24 @@ func (l *Loop) Step() bool {
 			nd.HandleTimeout(now)
 		}
 	}
+	l.flush(now)
 	return true
+}
+
+// flush calls Flush on the nodes that have it.
+func (l *Loop) flush(now time.Duration) {
+	for _, nd := range l.nodes {
+		if f, ok := nd.(Flusher); ok {
+			f.Flush(now)
+		}
+	}
 }
 
 // Run steps until done returns true (checked before every step), nothing is
 // left to do, or the clock would pass limit. It returns done's last answer.
 func (l *Loop) Run(limit time.Duration, done func() bool) bool {
 	for !done() {
+		l.flush(l.net.Now())
 		t, ok := l.next()
 		if !ok || t > limit {
 			return done()
