@@ -4,11 +4,11 @@ package qpack
 type repKind uint8
 
 const (
-	repStatic      repKind = iota // Indexed Field Line, static
-	repDynamic                    // Indexed Field Line, dynamic (pre- or post-base)
-	repLitStatic                  // Literal with static name reference
-	repLitDynamic                 // Literal with dynamic name reference (pre- or post-base)
-	repLitLiteral                 // Literal with literal name
+	repStatic     repKind = iota // Indexed Field Line, static
+	repDynamic                   // Indexed Field Line, dynamic (pre- or post-base)
+	repLitStatic                 // Literal with static name reference
+	repLitDynamic                // Literal with dynamic name reference (pre- or post-base)
+	repLitLiteral                // Literal with literal name
 )
 
 // rep is the chosen representation of one field line; idx is a static
@@ -168,19 +168,18 @@ func (e *Encoder) choose(st *sectionState, f *HeaderField) rep {
 	}
 	if st.canRef {
 		if abs, ok := e.byField[key]; ok {
-			if e.usable(st, abs) {
-				return e.refer(st, rep{kind: repDynamic, idx: abs})
+			if r, ok := e.referExisting(st, abs); ok {
+				return r
 			}
-			if st.canBlock {
-				// Not referenceable (draining); a duplicate keeps it alive.
-				if dup, ok := e.duplicate(abs); ok {
-					return e.refer(st, rep{kind: repDynamic, idx: dup})
-				}
-			}
+			// In the table but not yet acknowledged, and this section may
+			// not block: a literal now, the entry serves later sections.
+			return e.literal(st, f)
 		}
 	}
 	seen := e.hist.seen(f.Name, f.Value)
-	if st.canRef && e.worthInserting(f, seen) {
+	ok := st.canRef && e.worthInserting(f, seen)
+	e.hist.note(f.Name, seen)
+	if ok {
 		if abs, ok := e.insert(st, f); ok && e.usable(st, abs) {
 			return e.refer(st, rep{kind: repDynamic, idx: abs})
 		}
@@ -217,4 +216,24 @@ func (e *Encoder) refer(st *sectionState, r rep) rep {
 	e.secRefs = append(e.secRefs, r.idx)
 	st.ric = max(st.ric, r.idx+1)
 	return r
+}
+
+// referExisting references dynamic entry abs, which holds the wanted field.
+// A draining entry (close to eviction) is duplicated so that the reference
+// does not pin it; an acknowledged draining entry is still referenced when
+// the duplicate cannot be used by this section.
+func (e *Encoder) referExisting(st *sectionState, abs uint64) (rep, bool) {
+	if e.usable(st, abs) {
+		return e.refer(st, rep{kind: repDynamic, idx: abs}), true
+	}
+	if abs < e.drainingIndex() {
+		dup, ok := e.duplicate(abs)
+		if ok && st.canBlock {
+			return e.refer(st, rep{kind: repDynamic, idx: dup}), true
+		}
+		if abs >= e.table.dropped && (abs < e.knownReceived || st.canBlock) {
+			return e.refer(st, rep{kind: repDynamic, idx: abs}), true
+		}
+	}
+	return rep{}, false
 }

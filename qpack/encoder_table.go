@@ -22,7 +22,9 @@ func (e *Encoder) worthInserting(f *HeaderField, seen bool) bool {
 	if size > e.capacity*3/4 {
 		return false
 	}
-	if !seen && (uniqueNames[f.Name] || size > e.capacity/2) {
+	// A value not seen before is inserted only into free space: evicting
+	// known-useful entries for a guess thrashes small tables.
+	if !seen && (uniqueNames[f.Name] || size > e.capacity-e.table.size || !e.hist.repeats(f.Name)) {
 		return false
 	}
 	// Without acknowledgments, unacknowledged inserts only help streams
@@ -121,6 +123,7 @@ func (e *Encoder) insert(st *sectionState, f *HeaderField) (uint64, bool) {
 		return 0, false
 	}
 	ic := e.table.insertCount()
+	before := len(e.out)
 	if idx, ok := staticName[f.Name]; ok {
 		e.out = appendInt(e.out, 0xc0, 6, idx)
 	} else if abs, ok := e.byName[f.Name]; ok {
@@ -129,6 +132,10 @@ func (e *Encoder) insert(st *sectionState, f *HeaderField) (uint64, bool) {
 		e.out = e.appendString(e.out, 0x40, 5, f.Name)
 	}
 	e.out = e.appendString(e.out, 0, 7, f.Value)
+	if debugInserts != nil {
+		debugInserts[f.Name] += len(e.out) - before
+		debugInserts[f.Name+"#"]++
+	}
 	e.add(f.Name, f.Value)
 	return ic, true
 }
@@ -142,6 +149,9 @@ func (e *Encoder) duplicate(abs uint64) (uint64, bool) {
 		return 0, false
 	}
 	e.out = appendInt(e.out, 0x00, 5, ic-1-abs)
+	if debugInserts != nil {
+		debugInserts["DUP"]++
+	}
 	e.add(name, value)
 	return ic, true
 }
@@ -160,6 +170,39 @@ type history struct {
 	ring  []uint64
 	next  int
 	count map[uint64]uint16
+	names map[string]*nameStat
+}
+
+// nameStat counts, for one name, how often its value had been seen before.
+type nameStat struct {
+	fields, repeats uint32
+}
+
+// maxNameStats bounds the names the history keeps statistics for.
+const maxNameStats = 256
+
+// repeats reports whether values of name tend to repeat: true for a name
+// not seen yet (optimism costs one insert) and for names whose values were
+// found in the history at least a third of the time.
+func (h *history) repeats(name string) bool {
+	st := h.names[name]
+	return st == nil || st.fields < 2 || st.repeats*3 >= st.fields
+}
+
+// note updates the statistics of name.
+func (h *history) note(name string, seen bool) {
+	st := h.names[name]
+	if st == nil {
+		if len(h.names) >= maxNameStats {
+			return
+		}
+		st = &nameStat{}
+		h.names[name] = st
+	}
+	st.fields++
+	if seen {
+		st.repeats++
+	}
 }
 
 func (h *history) init(n int) {
@@ -168,6 +211,7 @@ func (h *history) init(n int) {
 	}
 	h.ring = make([]uint64, 0, n)
 	h.count = make(map[uint64]uint16, n)
+	h.names = make(map[string]*nameStat)
 }
 
 // seen reports whether (name, value) is in the history, then records it.
@@ -194,3 +238,5 @@ func (h *history) seen(name, value string) bool {
 	h.count[x]++
 	return found
 }
+
+var debugInserts map[string]int

@@ -223,4 +223,3 @@ func Equal(a, b []qpack.HeaderField) bool {
 	}
 	return true
 }
-
