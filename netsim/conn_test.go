@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -167,4 +168,51 @@ func TestAdvanceRealtimePanics(t *testing.T) {
 		}
 	}()
 	n.AdvanceTo(time.Second)
+}
+
+// TestConnConcurrentReaders checks that no wake-up is lost when several
+// readers share an endpoint, with and without deadlines.
+func TestConnConcurrentReaders(t *testing.T) {
+	const readers, count = 4, 2000
+	_, server, client := realPair(t, LinkConfig{Jitter: 200 * time.Microsecond})
+	got := make(chan struct{}, count)
+	ended := make(chan struct{}, readers)
+	for i := range readers {
+		go func() {
+			buf := make([]byte, 16)
+			for {
+				if i%2 == 0 { // half use (far) deadlines, exercising the timers
+					server.SetReadDeadline(time.Now().Add(time.Minute))
+				}
+				if _, _, err := server.ReadFromUDPAddrPort(buf); err != nil {
+					ended <- struct{}{}
+					return
+				}
+				got <- struct{}{}
+			}
+		}()
+	}
+	msg := []byte("x")
+	for i := range count {
+		client.WriteToUDPAddrPort(msg, server.AddrPort())
+		if i%100 == 0 {
+			runtime.Gosched() // let readers block between bursts
+		}
+	}
+	timeout := time.After(10 * time.Second)
+	for i := range count {
+		select {
+		case <-got:
+		case <-timeout:
+			t.Fatalf("stuck after %d of %d datagrams (pending %d)", i, count, server.Pending())
+		}
+	}
+	server.Close()
+	for range readers {
+		select {
+		case <-ended:
+		case <-timeout:
+			t.Fatal("a reader was not woken by Close")
+		}
+	}
 }

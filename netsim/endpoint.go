@@ -29,15 +29,17 @@ type Endpoint struct {
 	rbuf    int // read buffer limit in bytes
 
 	closed        bool
-	waitCh        chan struct{} // closed to wake blocked readers; nil if none
 	readDeadline  time.Time
 	writeDeadline time.Time
+	wait          waiters // blocked readers
 }
 
 var _ net.PacketConn = (*Endpoint)(nil)
 
 func newEndpoint(n *Network, ap netip.AddrPort) *Endpoint {
-	return &Endpoint{net: n, local: ap, ext: ap, rbuf: DefaultReadBuffer}
+	e := &Endpoint{net: n, local: ap, ext: ap, rbuf: DefaultReadBuffer}
+	e.wait.data = make(chan struct{}, 1)
+	return e
 }
 
 // AddrPort returns the endpoint's own address.
@@ -176,68 +178,7 @@ func (e *Endpoint) enqueueLocked(p *packet) {
 	}
 	e.rq = append(e.rq, p)
 	e.qbytes += len(p.buf)
-	e.notifyLocked()
-}
-
-// notifyLocked wakes every blocked reader so it re-checks its state.
-func (e *Endpoint) notifyLocked() {
-	if e.waitCh != nil {
-		close(e.waitCh)
-		e.waitCh = nil
-	}
-}
-
-// ReadFromUDPAddrPort blocks until a datagram is received, the read deadline
-// passes or the endpoint is closed, like net.UDPConn's method.
-func (e *Endpoint) ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error) {
-	n := e.net
-	n.mu.Lock()
-	for {
-		if k, from, ok := e.recvLocked(b); ok {
-			n.mu.Unlock()
-			return k, from, nil
-		}
-		if e.closed {
-			n.mu.Unlock()
-			return 0, netip.AddrPort{}, e.opError("read", netip.AddrPort{}, net.ErrClosed)
-		}
-		dl := e.readDeadline
-		if !dl.IsZero() && !time.Now().Before(dl) {
-			n.mu.Unlock()
-			return 0, netip.AddrPort{}, e.opError("read", netip.AddrPort{}, os.ErrDeadlineExceeded)
-		}
-		if e.waitCh == nil {
-			e.waitCh = make(chan struct{})
-		}
-		ch := e.waitCh
-		n.mu.Unlock()
-		waitUntil(ch, dl)
-		n.mu.Lock()
-	}
-}
-
-// waitUntil blocks until ch is closed or the deadline dl (if set) passes.
-func waitUntil(ch <-chan struct{}, dl time.Time) {
-	if dl.IsZero() {
-		<-ch
-		return
-	}
-	t := time.NewTimer(time.Until(dl))
-	defer t.Stop()
-	select {
-	case <-ch:
-	case <-t.C:
-	}
-}
-
-// ReadFrom blocks until a datagram is received; see ReadFromUDPAddrPort.
-// The address is a *net.UDPAddr.
-func (e *Endpoint) ReadFrom(b []byte) (int, net.Addr, error) {
-	k, from, err := e.ReadFromUDPAddrPort(b)
-	if err != nil {
-		return 0, nil, err
-	}
-	return k, net.UDPAddrFromAddrPort(from), nil
+	e.wait.signal()
 }
 
 // Close detaches the endpoint: its address is freed, pending and future
@@ -260,32 +201,7 @@ func (e *Endpoint) Close() error {
 		n.freePacket(p)
 	}
 	e.rq, e.rhead, e.qbytes = nil, 0, 0
-	e.notifyLocked()
-	return nil
-}
-
-// SetDeadline sets the read and write deadlines.
-func (e *Endpoint) SetDeadline(t time.Time) error {
-	e.SetReadDeadline(t)
-	return e.SetWriteDeadline(t)
-}
-
-// SetReadDeadline sets the deadline of blocked and future reads; the zero
-// time means none. It wakes blocked readers so they see the new deadline.
-func (e *Endpoint) SetReadDeadline(t time.Time) error {
-	e.net.mu.Lock()
-	e.readDeadline = t
-	e.notifyLocked()
-	e.net.mu.Unlock()
-	return nil
-}
-
-// SetWriteDeadline sets the write deadline. Writes never block (a full
-// queue drops, as UDP does), so the deadline only fails writes made after it.
-func (e *Endpoint) SetWriteDeadline(t time.Time) error {
-	e.net.mu.Lock()
-	e.writeDeadline = t
-	e.net.mu.Unlock()
+	e.wait.broadcast()
 	return nil
 }
 
