@@ -1,0 +1,70 @@
+package quicproto
+
+import "github.com/h3wasi/h3wasi/internal/recovery"
+
+// Deadline returns the time at which HandleTimeout must be called (0: no timer). It
+// covers loss detection and PTO, delayed ACKs, the idle and handshake timeouts,
+// keep-alives, key discarding and the end of closing or draining.
+func (c *Conn) Deadline() int64 {
+	var d int64
+	add := func(t int64) {
+		if t > 0 && (d == 0 || t < d) {
+			d = t
+		}
+	}
+	switch c.state {
+	case stateClosed:
+		return 0
+	case stateClosing, stateDraining:
+		return c.closeDeadline
+	}
+	add(c.idleDeadline())
+	if !c.handshakeComplete {
+		add(c.created + int64(c.cfg.HandshakeTimeout))
+	}
+	add(c.keepAliveDeadline())
+	for l := range c.spaces {
+		sp := &c.spaces[l]
+		if !sp.discarded && sp.acks.Deadline() != recovery.NoDeadline {
+			add(sp.acks.Deadline())
+		}
+	}
+	add(c.recoveryDeadline())
+	if c.keyUpd.keys != nil {
+		if t, ok := c.keyUpd.keys.Deadline(); ok {
+			add(t)
+		}
+	}
+	add(c.pacingDeadline())
+	return d
+}
+
+// HandleTimeout runs the timers that expired at now. The driver calls it when the time
+// returned by Deadline has come, then calls Send until it reports nothing more.
+func (c *Conn) HandleTimeout(now int64) {
+	c.setStreamTime(now)
+	switch c.state {
+	case stateClosed:
+		return
+	case stateClosing, stateDraining:
+		if now >= c.closeDeadline {
+			c.enterClosed(c.closeErr)
+		}
+		return
+	}
+	if t := c.idleDeadline(); t > 0 && now >= t {
+		c.enterClosed(ErrIdleTimeout)
+		return
+	}
+	if !c.handshakeComplete && now >= c.created+int64(c.cfg.HandshakeTimeout) {
+		c.enterClosed(ErrHandshakeTimeout)
+		return
+	}
+	if t := c.keepAliveDeadline(); t > 0 && now >= t {
+		c.pingDue = true
+	}
+	if c.keyUpd.keys != nil {
+		c.keyUpd.keys.HandleTimeout(now)
+	}
+	c.onRecoveryTimeout(now)
+}

@@ -1,0 +1,212 @@
+package quicproto
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+
+	"github.com/h3wasi/h3wasi/internal/protect"
+	"github.com/h3wasi/h3wasi/internal/quicwire"
+)
+
+// The TLS 1.3 handshake runs on crypto/tls's QUIC API, which is already sans-IO: CRYPTO bytes
+// go in per encryption level and events (secrets, bytes to send, the peer's transport
+// parameters) come out.
+
+func tlsLevel(l level) tls.QUICEncryptionLevel {
+	switch l {
+	case levelInitial:
+		return tls.QUICEncryptionLevelInitial
+	case levelHandshake:
+		return tls.QUICEncryptionLevelHandshake
+	}
+	return tls.QUICEncryptionLevelApplication
+}
+
+func fromTLSLevel(l tls.QUICEncryptionLevel) (level, bool) {
+	switch l {
+	case tls.QUICEncryptionLevelInitial:
+		return levelInitial, true
+	case tls.QUICEncryptionLevelHandshake:
+		return levelHandshake, true
+	case tls.QUICEncryptionLevelApplication:
+		return levelApp, true
+	}
+	return 0, false // 0-RTT: not used yet
+}
+
+// startTLS creates the TLS state with our transport parameters and runs it until it waits
+// for the peer.
+func (c *Conn) startTLS() error {
+	tc := c.cfg.TLS.Clone()
+	tc.MinVersion = tls.VersionTLS13
+	qc := &tls.QUICConfig{TLSConfig: tc}
+	if c.isServer {
+		c.tls = tls.QUICServer(qc)
+	} else {
+		c.tls = tls.QUICClient(qc)
+	}
+	c.tls.SetTransportParameters(c.ourTransportParams())
+	if err := c.tls.Start(context.Background()); err != nil {
+		return c.tlsError(err)
+	}
+	return c.drainTLS()
+}
+
+// ourTransportParams encodes the transport parameters we send.
+func (c *Conn) ourTransportParams() []byte {
+	cfg := c.cfg
+	p := quicwire.DefaultTransportParameters()
+	p.MaxIdleTimeout = uint64(cfg.MaxIdleTimeout.Milliseconds())
+	p.MaxUDPPayloadSize = uint64(max(cfg.MaxDatagramSize, 1452))
+	p.InitialMaxData = cfg.InitialConnWindow
+	p.InitialMaxStreamDataBidiLocal = cfg.InitialStreamWindow
+	p.InitialMaxStreamDataBidiRemote = cfg.InitialStreamWindow
+	p.InitialMaxStreamDataUni = cfg.InitialStreamWindow
+	p.InitialMaxStreamsBidi = uint64(cfg.MaxIncomingStreams)
+	p.InitialMaxStreamsUni = uint64(cfg.MaxIncomingUniStreams)
+	p.AckDelayExponent = ackDelayExponent
+	p.MaxAckDelay = uint64(cfg.MaxAckDelay.Milliseconds())
+	p.DisableActiveMigration = cfg.DisableActiveMigration
+	p.ActiveConnectionIDLimit = cfg.ActiveConnIDLimit
+	p.InitialSourceConnectionID = c.initialSCID.Bytes()
+	p.HasInitialSourceConnectionID = true
+	if c.isServer {
+		p.OriginalDestinationConnectionID = c.origDCID.Bytes()
+		p.HasOriginalDestinationConnectionID = true
+		if c.retried {
+			p.RetrySourceConnectionID = c.retrySCID.Bytes()
+			p.HasRetrySourceConnectionID = true
+		}
+		if len(c.local.cids) > 0 && !c.local.zeroLen {
+			p.StatelessResetToken = c.local.cids[0].token
+			p.HasStatelessResetToken = true
+		}
+	}
+	return p.Append(nil)
+}
+
+// feedCrypto passes in-order CRYPTO bytes of level l to TLS.
+func (c *Conn) feedCrypto(l level) error {
+	in := &c.spaces[l].cryptoIn
+	data := in.contiguous()
+	if len(data) == 0 {
+		return nil
+	}
+	err := c.tls.HandleData(tlsLevel(l), data)
+	in.consume(len(data))
+	if err != nil {
+		return c.tlsError(err)
+	}
+	return c.drainTLS()
+}
+
+// drainTLS processes every pending TLS event.
+func (c *Conn) drainTLS() error {
+	for {
+		ev := c.tls.NextEvent()
+		switch ev.Kind {
+		case tls.QUICNoEvent:
+			return nil
+		case tls.QUICSetReadSecret, tls.QUICSetWriteSecret:
+			if err := c.installSecret(ev); err != nil {
+				return err
+			}
+		case tls.QUICWriteData:
+			if l, ok := fromTLSLevel(ev.Level); ok {
+				c.spaces[l].cryptoOut.write(ev.Data)
+			}
+		case tls.QUICTransportParameters:
+			if err := c.onPeerParams(ev.Data); err != nil {
+				return err
+			}
+		case tls.QUICHandshakeDone:
+			if err := c.onHandshakeComplete(); err != nil {
+				return err
+			}
+		case tls.QUICErrorEvent:
+			return c.tlsError(ev.Err)
+		}
+	}
+}
+
+// installSecret builds packet protection keys for a level from a TLS secret.
+func (c *Conn) installSecret(ev tls.QUICEvent) error {
+	l, ok := fromTLSLevel(ev.Level)
+	if !ok {
+		return nil
+	}
+	if l == levelApp {
+		// 1-RTT keys change with key updates: keyUpdater owns them.
+		if ev.Kind == tls.QUICSetReadSecret {
+			c.keyUpd.setReadSecret(ev.Suite, ev.Data, c.version)
+		} else {
+			c.keyUpd.setWriteSecret(ev.Suite, ev.Data, c.version)
+		}
+		return nil
+	}
+	k, err := protect.NewKeys(ev.Suite, ev.Data, c.version)
+	if err != nil {
+		return &TransportError{Code: InternalError, Reason: err.Error()}
+	}
+	sp := &c.spaces[l]
+	if ev.Kind == tls.QUICSetReadSecret {
+		sp.open = k
+	} else {
+		sp.seal = k
+	}
+	return nil
+}
+
+// tlsError converts a crypto/tls error into a CRYPTO_ERROR with the TLS alert.
+func (c *Conn) tlsError(err error) error {
+	var te *TransportError
+	if errors.As(err, &te) {
+		return te
+	}
+	var alert tls.AlertError
+	if errors.As(err, &alert) {
+		return &TransportError{Code: quicwire.CryptoError(uint8(alert)), Reason: err.Error()}
+	}
+	return &TransportError{Code: quicwire.CryptoError(80), Reason: err.Error()} // internal_error alert
+}
+
+// onPeerParams validates and applies the peer's transport parameters (RFC 9000 section 7.4
+// and the connection ID authentication of section 7.3).
+func (c *Conn) onPeerParams(b []byte) error {
+	p, err := quicwire.ParseTransportParameters(b, !c.isServer)
+	if err != nil {
+		return err
+	}
+	bad := func(reason string) error {
+		return &TransportError{Code: TransportParameterError, Reason: reason}
+	}
+	cur := c.peer.current()
+	if !p.HasInitialSourceConnectionID || cur == nil || !cur.id.Equal(p.InitialSourceConnectionID) {
+		return bad("initial_source_connection_id does not match")
+	}
+	if !c.isServer {
+		if !p.HasOriginalDestinationConnectionID || !c.origDCID.Equal(p.OriginalDestinationConnectionID) {
+			return bad("original_destination_connection_id does not match")
+		}
+		if c.retried != p.HasRetrySourceConnectionID ||
+			(c.retried && !c.retrySCID.Equal(p.RetrySourceConnectionID)) {
+			return bad("retry_source_connection_id does not match")
+		}
+		if p.HasStatelessResetToken {
+			c.peer.setInitialToken(p.StatelessResetToken)
+		}
+	}
+	// The parsed byte slices alias crypto/tls's buffer: keep only the values.
+	p.OriginalDestinationConnectionID, p.InitialSourceConnectionID = nil, nil
+	p.RetrySourceConnectionID, p.PreferredAddress.ConnID, p.AvailableVersions = nil, nil, nil
+	c.peerParams = p
+	c.peerParamsSeen = true
+	c.peerMaxUDP = int(min(p.MaxUDPPayloadSize, 65527))
+	c.local.limit = p.ActiveConnectionIDLimit
+	if t := int64(p.MaxIdleTimeout) * 1e6; t > 0 && (c.idleTimeout == 0 || t < c.idleTimeout) {
+		c.idleTimeout = t
+	}
+	c.lr.RTT().MaxAckDelay = int64(p.MaxAckDelay) * 1e6
+	return c.applyPeerStreamParams(&p)
+}
