@@ -73,12 +73,15 @@ func checkConservation(t *testing.T, s Stats) {
 }
 
 func TestRandomLoss(t *testing.T) {
-	const count = 100000
-	for _, p := range []float64{0, 0.01, 0.1, 0.5, 1} {
+	for _, tc := range []struct {
+		p     float64
+		count int
+	}{{0, 1000}, {0.01, 20000}, {0.1, 100000}, {0.5, 20000}, {1, 1000}} {
+		p, count := tc.p, float64(tc.count)
 		n, a, b, _ := pair(t, 1, LinkConfig{Loss: p})
 		received := 0
 		b.SetHandler(func(time.Duration, netip.AddrPort, []byte) { received++ })
-		sendEvery(n, a, b, count, 8, time.Microsecond)
+		sendEvery(n, a, b, tc.count, 8, time.Microsecond)
 		s := n.Link(a, b).Stats()
 		checkConservation(t, s)
 		// 5 standard deviations of a binomial count: never flaky, and the
@@ -92,7 +95,7 @@ func TestRandomLoss(t *testing.T) {
 }
 
 func TestBurstLoss(t *testing.T) {
-	const count = 100000
+	const count = 50000
 	ge := &GilbertElliott{PGoodToBad: 0.01, PBadToGood: 0.25, LossBad: 1}
 	n, a, b, got := pair(t, 2, LinkConfig{Burst: ge})
 	sendEvery(n, a, b, count, 8, time.Microsecond)

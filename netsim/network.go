@@ -304,11 +304,14 @@ func (n *Network) ListenAddrPort(ap netip.AddrPort) (*Endpoint, error) {
 	if n.closed {
 		return nil, net.ErrClosed
 	}
+	if !ap.Addr().IsValid() {
+		return nil, fmt.Errorf("netsim: listen: no IP address")
+	}
 	ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 	if ap.Port() == 0 {
 		ap = n.freePortLocked(ap.Addr())
 	}
-	if _, ok := n.routes[ap]; ok || !ap.IsValid() {
+	if _, ok := n.routes[ap]; ok || ap.Port() == 0 {
 		return nil, fmt.Errorf("netsim: listen %v: %w", ap, ErrAddrInUse)
 	}
 	ep := newEndpoint(n, ap)

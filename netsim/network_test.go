@@ -157,6 +157,9 @@ func TestListen(t *testing.T) {
 	if _, err := n.Listen("nonsense"); err == nil {
 		t.Error("bad address accepted")
 	}
+	if _, err := n.ListenUDP(&net.UDPAddr{Port: 5}); err == nil {
+		t.Error("address without IP accepted")
+	}
 	e1, _ := n.Listen("10.0.0.1:0")
 	e2, _ := n.ListenUDP(&net.UDPAddr{IP: net.IPv4(10, 0, 0, 1)})
 	if e1.AddrPort().Port() == 0 || e1.AddrPort() == e2.AddrPort() {
