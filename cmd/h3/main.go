@@ -1,0 +1,57 @@
+// Command h3 is h3wasi's command-line tool.
+//
+//	h3 wasm run [--allow RULE]... [--lookup] [--max-sockets N] [--memory MiB] [--dir HOST[:GUEST]]... module.wasm [args...]
+//
+// runs a WebAssembly (wasip1) module with UDP sockets scoped by a policy:
+// loopback only by default, each --allow RULE (see wasihost.ParseRule,
+// e.g. 10.0.0.0/8, 192.0.2.1:443, *:53) widening it.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sort"
+)
+
+// command is one subcommand of h3.
+type command struct {
+	summary string
+	run     func(args []string, stdout, stderr io.Writer) int
+}
+
+// commands lists the subcommands; later ones (get, serve, demo, bench)
+// join this table.
+var commands = map[string]command{
+	"wasm": {"run WebAssembly modules with scoped UDP sockets", wasmMain},
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stderr)
+		return 2
+	}
+	c, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "h3: unknown command %q\n", args[0])
+		usage(stderr)
+		return 2
+	}
+	return c.run(args[1:], stdout, stderr)
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: h3 <command> [arguments]\n\ncommands:")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-8s %s\n", n, commands[n].summary)
+	}
+}

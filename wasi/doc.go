@@ -1,0 +1,36 @@
+// Package wasi gives WebAssembly modules (GOOS=wasip1) UDP sockets: a
+// net.PacketConn over the WasmEdge socket extension ABI (sock_open,
+// sock_bind, sock_send_to, sock_recv_from, ...), which wasihost and WasmEdge
+// implement. On every other platform ListenPacket and ResolveUDPAddr are the
+// net package's, so a program (or a QUIC library) written against this
+// package builds and runs unchanged natively and in WebAssembly.
+//
+// A wasip1 module runs on one thread: a host call that blocked would freeze
+// every goroutine and timer. The sockets therefore never block in the host.
+// A reader that finds its socket empty sleeps in the Go scheduler until the
+// host rings a doorbell (a byte on stdin, see WakeEnv), a read deadline
+// passes, or the socket closes; other goroutines run meanwhile. Hosts
+// without the doorbell get a polling fallback (50µs to 2ms backoff).
+//
+// The returned connections also implement AddrPortConn, whose methods
+// allocate nothing per datagram, as *net.UDPConn does natively.
+//
+// Differences from the net package on wasip1: "udp" with an empty or
+// unspecified host opens an IPv4 socket (use "udp6" or an IPv6 address for
+// IPv6); names other than "localhost" are resolved by the host; a module
+// using this package must not read its stdin under wasihost (the doorbell
+// owns it).
+package wasi
+
+import (
+	"net"
+	"net/netip"
+)
+
+// AddrPortConn is a datagram socket with allocation-free reads and writes.
+// *net.UDPConn implements it, and so do the sockets of this package.
+type AddrPortConn interface {
+	net.PacketConn
+	ReadFromUDPAddrPort(b []byte) (n int, addr netip.AddrPort, err error)
+	WriteToUDPAddrPort(b []byte, addr netip.AddrPort) (int, error)
+}

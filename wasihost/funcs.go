@@ -1,0 +1,345 @@
+package wasihost
+
+import (
+	"context"
+	"encoding/binary"
+	"net"
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/tetratelabs/wazero/api"
+
+	"github.com/h3wasi/h3wasi/wasi"
+)
+
+// sock_open(af, socktype, *fd)
+func (t *table) sockOpen(mod api.Module, p []uint32) uint32 {
+	af, typ, fdOut := p[0], p[1], p[2]
+	if typ != wasi.SockDgram && typ != wasi.SockAny {
+		return errnoProtonosupport
+	}
+	if af != wasi.AFInet4 && af != wasi.AFInet6 {
+		return errnoAfnosupport
+	}
+	if _, ok := mod.Memory().Read(fdOut, 4); !ok {
+		return errnoFault
+	}
+	s, errno := t.open(af == wasi.AFInet6)
+	if errno != errnoSuccess {
+		return errno
+	}
+	return writeU32(mod.Memory(), fdOut, uint32(s.fd))
+}
+
+// sock_bind(fd, *addr, port)
+func (t *table) sockBind(mod api.Module, p []uint32) uint32 {
+	s := t.get(int32(p[0]))
+	if s == nil {
+		return errnoBadf
+	}
+	ap, errno := readAddr(mod.Memory(), p[1], p[2])
+	if errno != errnoSuccess {
+		return errno
+	}
+	return t.bind(s, ap)
+}
+
+// sock_send_to(fd, iovs, iovs_len, *addr, port, siflags, *nwritten)
+func (t *table) sockSendTo(mod api.Module, p []uint32) uint32 {
+	s := t.get(int32(p[0]))
+	if s == nil {
+		return errnoBadf
+	}
+	mem := mod.Memory()
+	to, errno := readAddr(mem, p[3], p[4])
+	if errno != errnoSuccess {
+		return errno
+	}
+	if s.v6 != to.Addr().Is6() {
+		return errnoAfnosupport
+	}
+	if to != s.lastDst {
+		if !t.policy.sendAllowed(to) {
+			return errnoNotcapable
+		}
+		s.lastDst = to
+	}
+	if errno := t.autobind(s); errno != errnoSuccess {
+		return errno
+	}
+	bufs, errno := iovecs(mem, p[1], p[2], t.iovs[:0])
+	if errno != errnoSuccess {
+		return errno
+	}
+	t.iovs = bufs[:0]
+	var b []byte
+	if len(bufs) == 1 {
+		b = bufs[0] // straight from guest memory: no copy
+	} else {
+		b = t.scratch[:0]
+		for _, x := range bufs {
+			b = append(b, x...)
+		}
+		t.scratch = b[:0]
+	}
+	n, err := s.h.sendTo(b, to)
+	if err != nil {
+		return toErrno(err)
+	}
+	return writeU32(mem, p[6], uint32(n))
+}
+
+// sock_recv_from(fd, iovs, iovs_len, *addr, riflags, *port(u16), *nread, *roflags)
+func (t *table) sockRecvFrom(mod api.Module, p []uint32) uint32 {
+	s := t.get(int32(p[0]))
+	if s == nil {
+		return errnoBadf
+	}
+	mem := mod.Memory()
+	bufs, errno := iovecs(mem, p[1], p[2], t.iovs[:0])
+	if errno != errnoSuccess {
+		return errno
+	}
+	t.iovs = bufs[:0]
+	if !s.bound {
+		return errnoAgain // nothing can arrive before a bind
+	}
+	var b []byte
+	if len(bufs) == 1 {
+		b = bufs[0] // straight into guest memory: no copy
+	} else {
+		size := 0
+		for _, x := range bufs {
+			size += len(x)
+		}
+		if cap(t.scratch) < size {
+			t.scratch = make([]byte, size)
+		}
+		b = t.scratch[:size]
+	}
+	n, from, err := s.h.recvFrom(b)
+	if err != nil {
+		errno := toErrno(err)
+		if errno == errnoAgain {
+			select {
+			case s.want <- struct{}{}: // the watcher rings when data comes
+			default:
+			}
+		}
+		return errno
+	}
+	if len(bufs) > 1 {
+		rest := b[:n]
+		for _, x := range bufs {
+			rest = rest[copy(x, rest):]
+		}
+	}
+	if errno := writeAddr(mem, p[3], from.Addr()); errno != errnoSuccess {
+		return errno
+	}
+	if errno := writeU16(mem, p[5], from.Port()); errno != errnoSuccess {
+		return errno
+	}
+	if errno := writeU16(mem, p[7], 0); errno != errnoSuccess {
+		return errno
+	}
+	return writeU32(mem, p[6], uint32(n))
+}
+
+// sock_getlocaladdr(fd, *addr, *port(u32))
+func (t *table) sockGetlocaladdr(mod api.Module, p []uint32) uint32 {
+	s := t.get(int32(p[0]))
+	if s == nil {
+		return errnoBadf
+	}
+	var la netip.AddrPort
+	if s.bound {
+		var err error
+		if la, err = s.h.localAddr(); err != nil {
+			return toErrno(err)
+		}
+	} else if s.v6 {
+		la = netip.AddrPortFrom(netip.IPv6Unspecified(), 0)
+	} else {
+		la = netip.AddrPortFrom(netip.IPv4Unspecified(), 0)
+	}
+	if errno := writeAddr(mod.Memory(), p[1], la.Addr()); errno != errnoSuccess {
+		return errno
+	}
+	return writeU32(mod.Memory(), p[2], uint32(la.Port()))
+}
+
+// sock_setsockopt(fd, level, name, *value, value_len)
+func (t *table) sockSetsockopt(mod api.Module, p []uint32) uint32 {
+	s := t.get(int32(p[0]))
+	if s == nil {
+		return errnoBadf
+	}
+	if p[1] != wasi.SolSocket || p[4] != 4 {
+		return errnoNoprotoopt
+	}
+	v, ok := mod.Memory().ReadUint32Le(p[3])
+	if !ok {
+		return errnoFault
+	}
+	var err error
+	switch p[2] {
+	case wasi.SoRcvbuf, wasi.SoSndbuf:
+		err = s.h.setBuffer(int(p[2]), int(int32(v)))
+	case wasi.SoReuseaddr:
+		err = s.h.setReuseAddr(int(int32(v)))
+	default:
+		return errnoNoprotoopt
+	}
+	if err != nil {
+		return toErrno(err)
+	}
+	return errnoSuccess
+}
+
+// sock_getsockopt(fd, level, name, *value, *value_len)
+func (t *table) sockGetsockopt(mod api.Module, p []uint32) uint32 {
+	if t.get(int32(p[0])) == nil {
+		return errnoBadf
+	}
+	if p[1] != wasi.SolSocket {
+		return errnoNoprotoopt
+	}
+	var v uint32
+	switch p[2] {
+	case wasi.SoType:
+		v = wasi.SockDgram
+	case wasi.SoError:
+		v = 0
+	default:
+		return errnoNoprotoopt
+	}
+	if errno := writeU32(mod.Memory(), p[3], v); errno != errnoSuccess {
+		return errno
+	}
+	return writeU32(mod.Memory(), p[4], 4)
+}
+
+// sock_shutdown(fd, how): a UDP socket has nothing to shut down, so under
+// this host it closes the socket (package wasi closes this way; wazero's
+// fd_close does not know sockets).
+func (t *table) sockShutdown(_ api.Module, p []uint32) uint32 {
+	return t.close(int32(p[0]))
+}
+
+func (t *table) sockNotconn(api.Module, []uint32) uint32 { return errnoNotconn }
+func (t *table) sockNotsup(api.Module, []uint32) uint32  { return errnoNotsup }
+
+// sock_getaddrinfo(*node, node_len, *service, service_len, *hints, *res, max_res, *res_len)
+//
+// *res holds a pointer to the first of a chain of max_res guest-allocated
+// addrinfo records (linked by their next fields), each pointing to a
+// sockaddr whose data buffer receives a big-endian port and the address.
+func (t *table) sockGetaddrinfo(mod api.Module, p []uint32) uint32 {
+	mem := mod.Memory()
+	node, ok := mem.Read(p[0], p[1])
+	if !ok || p[1] > 255 {
+		return errnoFault
+	}
+	service, ok := mem.Read(p[2], p[3])
+	if !ok || p[3] > 32 {
+		return errnoFault
+	}
+	family := uint8(wasi.AFUnspec)
+	if p[4] != 0 {
+		f, ok := mem.ReadByte(p[4] + 2)
+		if !ok {
+			return errnoFault
+		}
+		family = f
+	}
+	port := uint64(0)
+	if len(service) > 0 {
+		var err error
+		if port, err = strconv.ParseUint(string(service), 10, 16); err != nil {
+			return errnoInval
+		}
+	}
+	ips, errno := t.lookup(string(node), family)
+	if errno != errnoSuccess {
+		return errno
+	}
+	cur, ok := mem.ReadUint32Le(p[5])
+	if !ok {
+		return errnoFault
+	}
+	n := uint32(0)
+	for _, ip := range ips {
+		if n >= p[6] || cur == 0 {
+			break
+		}
+		if errno := writeAddrinfo(mem, cur, ip, uint16(port)); errno != errnoSuccess {
+			return errno
+		}
+		n++
+		if cur, ok = mem.ReadUint32Le(cur + 24); !ok {
+			return errnoFault
+		}
+	}
+	return writeU32(mem, p[7], n)
+}
+
+// lookup resolves a name for sock_getaddrinfo under the policy.
+func (t *table) lookup(name string, family uint8) ([]netip.Addr, uint32) {
+	var ips []netip.Addr
+	if ip, err := netip.ParseAddr(name); err == nil {
+		ips = []netip.Addr{ip}
+	} else if name == "localhost" {
+		ips = []netip.Addr{netip.AddrFrom4([4]byte{127, 0, 0, 1}), netip.IPv6Loopback()}
+	} else {
+		if !t.policy.Lookup {
+			return nil, errnoNotcapable
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		var err error
+		if ips, err = net.DefaultResolver.LookupNetIP(ctx, "ip", name); err != nil {
+			return nil, errnoNoent
+		}
+	}
+	out := ips[:0]
+	for _, ip := range ips {
+		ip = ip.Unmap()
+		if family == wasi.AFInet4 && !ip.Is4() || family == wasi.AFInet6 && !ip.Is6() {
+			continue
+		}
+		out = append(out, ip)
+	}
+	if len(out) == 0 {
+		return nil, errnoNoent
+	}
+	return out, errnoSuccess
+}
+
+func writeAddrinfo(mem api.Memory, ai uint32, ip netip.Addr, port uint16) uint32 {
+	rec, ok := mem.Read(ai, wasi.AddrinfoSize)
+	if !ok {
+		return errnoFault
+	}
+	family := uint8(wasi.AFInet4)
+	if ip.Is6() {
+		family = wasi.AFInet6
+	}
+	rec[2] = family
+	rec[3] = wasi.SockDgram
+	binary.LittleEndian.PutUint32(rec[4:], 17) // IPPROTO_UDP
+	binary.LittleEndian.PutUint32(rec[8:], wasi.SockaddrSize)
+	sa, ok := mem.Read(binary.LittleEndian.Uint32(rec[12:]), wasi.SockaddrSize)
+	if !ok {
+		return errnoFault
+	}
+	sa[0] = family
+	data, ok := mem.Read(binary.LittleEndian.Uint32(sa[8:]), binary.LittleEndian.Uint32(sa[4:]))
+	if !ok || len(data) < 2+ip.BitLen()/8 {
+		return errnoFault
+	}
+	binary.BigEndian.PutUint16(data, port)
+	copy(data[2:], ip.AsSlice())
+	return errnoSuccess
+}

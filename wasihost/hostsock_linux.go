@@ -1,0 +1,46 @@
+//go:build linux
+
+package wasihost
+
+import (
+	"net/netip"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// recvFrom reads one datagram without blocking and without allocating
+// (unix.Recvfrom would allocate the sender's address).
+func (s *hostSocket) recvFrom(b []byte) (int, netip.AddrPort, error) {
+	var rsa unix.RawSockaddrAny
+	l := uint32(unix.SizeofSockaddrAny)
+	var p unsafe.Pointer
+	if len(b) > 0 {
+		p = unsafe.Pointer(&b[0])
+	} else {
+		var one byte // a zero-length read still consumes the datagram
+		p = unsafe.Pointer(&one)
+	}
+	n, _, e := unix.Syscall6(unix.SYS_RECVFROM, uintptr(s.fd), uintptr(p), uintptr(len(b)),
+		unix.MSG_DONTWAIT, uintptr(unsafe.Pointer(&rsa)), uintptr(unsafe.Pointer(&l)))
+	if e != 0 {
+		return 0, netip.AddrPort{}, syscall.Errno(e)
+	}
+	var from netip.AddrPort
+	switch rsa.Addr.Family {
+	case unix.AF_INET:
+		sa := (*unix.RawSockaddrInet4)(unsafe.Pointer(&rsa))
+		from = netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), netPort(&sa.Port))
+	case unix.AF_INET6:
+		sa := (*unix.RawSockaddrInet6)(unsafe.Pointer(&rsa))
+		from = netip.AddrPortFrom(netip.AddrFrom16(sa.Addr), netPort(&sa.Port))
+	}
+	return int(n), from, nil
+}
+
+// netPort reads a port stored in network byte order.
+func netPort(p *uint16) uint16 {
+	b := (*[2]byte)(unsafe.Pointer(p))
+	return uint16(b[0])<<8 | uint16(b[1])
+}
