@@ -208,3 +208,71 @@ func TestDropCauseString(t *testing.T) {
 		}
 	}
 }
+
+func TestRebindImmediateAndConflict(t *testing.T) {
+	n := New(16)
+	var rebinds []TraceEvent
+	n.SetTrace(func(ev TraceEvent) {
+		if ev.Kind == TraceRebind {
+			rebinds = append(rebinds, ev)
+		}
+	})
+	a, b := n.MustListen("10.0.0.1:1"), n.MustListen("10.0.0.2:2")
+	a.Rebind(b.AddrPort()) // owned by b: ignored
+	if a.ExternalAddr() != a.AddrPort() || len(rebinds) != 0 {
+		t.Fatalf("rebind onto an owned address changed %v", a.ExternalAddr())
+	}
+	to := netip.MustParseAddrPort("192.0.2.7:4444")
+	a.Rebind(to)
+	a.Send(b.AddrPort(), []byte("x"))
+	n.Advance(0)
+	if _, from, ok := b.Recv(make([]byte, 4)); !ok || from != to {
+		t.Errorf("after rebind b saw %v", from)
+	}
+	if len(rebinds) != 1 || rebinds[0].From != a.AddrPort() || rebinds[0].To != to {
+		t.Errorf("trace %+v", rebinds)
+	}
+	a.Close()
+	a.Rebind(netip.MustParseAddrPort("192.0.2.8:1")) // closed: ignored
+	if _, err := n.Listen("192.0.2.7:4444"); err != nil {
+		t.Errorf("closing a rebound endpoint kept its address: %v", err)
+	}
+}
+
+func TestLinkConfigCopyAndReset(t *testing.T) {
+	n := New(17)
+	a, b := n.MustListen("10.0.0.1:1"), n.MustListen("10.0.0.2:2")
+	cfg := LinkConfig{Burst: &GilbertElliott{PGoodToBad: 0.5}, Blackholes: []Window{{0, 1}}}
+	l := n.Link(a, b)
+	l.SetConfig(cfg)
+	cfg.Burst.PGoodToBad, cfg.Blackholes[0].End = 0.9, 9 // caller's copy only
+	got := l.Config()
+	if got.Burst.PGoodToBad != 0.5 || got.Blackholes[0].End != 1 {
+		t.Errorf("SetConfig kept the caller's memory: %+v", got)
+	}
+	a.Send(b.AddrPort(), nil)
+	if l.Stats().Sent != 1 {
+		t.Fatal("not counted")
+	}
+	l.ResetStats()
+	if l.Stats() != (Stats{}) {
+		t.Errorf("after reset %+v", l.Stats())
+	}
+}
+
+func TestCloseWithDatagramsInFlight(t *testing.T) {
+	n := New(18)
+	a, b := n.MustListen("10.0.0.1:1"), n.MustListen("10.0.0.2:2")
+	n.Link(a, b).SetConfig(LinkConfig{Delay: time.Second})
+	a.Send(b.AddrPort(), []byte("late"))
+	n.Close()
+	if _, ok := n.NextEvent(); ok {
+		t.Error("events survive Close")
+	}
+	if err := n.Close(); err != nil {
+		t.Errorf("second close: %v", err)
+	}
+	if err := b.Send(a.AddrPort(), nil); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("endpoint still open: %v", err)
+	}
+}
