@@ -216,3 +216,31 @@ func TestConnConcurrentReaders(t *testing.T) {
 		}
 	}
 }
+
+func TestConnRebindRealtime(t *testing.T) {
+	n, server, client := realPair(t, LinkConfig{})
+	newAddr := netip.MustParseAddrPort("10.9.9.9:7777")
+	client.RebindAt(n.Now(), newAddr) // runs on the delivery goroutine
+	client.WriteTo([]byte("hi"), server.LocalAddr())
+	server.SetReadDeadline(time.Now().Add(10 * time.Second))
+	buf := make([]byte, 8)
+	// Events run in time order, so the rebind has happened once the first
+	// datagram is delivered; that datagram may carry either source, as it
+	// may have been sent before the rebind ran.
+	if _, _, err := server.ReadFrom(buf); err != nil {
+		t.Fatal(err)
+	}
+	if client.ExternalAddr() != newAddr {
+		t.Fatalf("not rebound: %v", client.ExternalAddr())
+	}
+	client.WriteTo([]byte("hi"), server.LocalAddr())
+	_, from, err := server.ReadFrom(buf)
+	if err != nil || from.String() != newAddr.String() {
+		t.Fatalf("server saw %v, %v", from, err)
+	}
+	server.WriteTo([]byte("re"), from)
+	client.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if k, _, err := client.ReadFrom(buf); err != nil || string(buf[:k]) != "re" {
+		t.Fatalf("client got %q, %v", buf[:k], err)
+	}
+}
