@@ -3,8 +3,6 @@ package recovery
 import (
 	"slices"
 	"testing"
-
-	"github.com/h3wasi/h3wasi/internal/quicwire"
 )
 
 // rx is one received packet in an AckTracker scenario, with the expected
@@ -101,7 +99,7 @@ func TestAckTrackerRanges(t *testing.T) {
 	for _, pn := range []uint64{0, 1, 2, 5, 6, 9, 12, 13} {
 		a.OnPacketReceived(int64(pn)*ms, pn, true, ECT0)
 	}
-	want := []quicwire.AckRange{{12, 13}, {9, 9}, {5, 6}, {0, 2}}
+	want := ranges(12, 13, 9, 9, 5, 6, 0, 2)
 	if got := a.AppendRanges(nil); !slices.Equal(got, want) {
 		t.Fatalf("ranges %v, want %v", got, want)
 	}
@@ -118,12 +116,12 @@ func TestAckTrackerRanges(t *testing.T) {
 	a.MaxRanges = 32
 	// The peer saw our ACK up to 5: older ranges are left out, one is clipped.
 	a.OnAckAcked(5)
-	if got := a.AppendRanges(nil); !slices.Equal(got, []quicwire.AckRange{{12, 13}, {9, 9}, {6, 6}}) {
+	if got := a.AppendRanges(nil); !slices.Equal(got, ranges(12, 13, 9, 9, 6, 6)) {
 		t.Errorf("after OnAckAcked(5): %v", got)
 	}
 	// Even when the peer knows everything, the newest range is reported.
 	a.OnAckAcked(13)
-	if got := a.AppendRanges(nil); !slices.Equal(got, []quicwire.AckRange{{12, 13}}) {
+	if got := a.AppendRanges(nil); !slices.Equal(got, ranges(12, 13)) {
 		t.Errorf("after OnAckAcked(13): %v", got)
 	}
 	// Duplicates are still detected.
