@@ -132,7 +132,7 @@ func testStreamPair(t *testing.T, loss int, seed uint64) {
 	type side struct {
 		s       *Stream
 		in, out []byte // out: what is left to write
-		ready   bool // out is final: write it, then close
+		ready   bool   // out is final: write it, then close
 		closed  bool
 		eof     bool
 	}

@@ -311,13 +311,17 @@ func (s *SendStream) OnAck(off uint64, n int, fin bool) (writable bool) {
 		s.finAcked, s.finNeed = true, false
 	}
 	if end > s.acked && n > 0 {
-		s.ackedSet.Add(max(off, s.acked), end)
 		s.lost.Remove(off, end)
-		if r := s.ackedSet.At(0); r.Start == s.acked {
-			s.acked = r.End
-			s.ackedSet.RemoveBelow(r.End)
-			writable = s.writeBlocked && s.WriteSpace() > 0
+		if off <= s.acked && s.ackedSet.IsEmpty() {
+			s.acked = end // in-order acknowledgment, the common case
+		} else {
+			s.ackedSet.Add(max(off, s.acked), end)
+			if r := s.ackedSet.At(0); r.Start == s.acked {
+				s.acked = r.End
+				s.ackedSet.RemoveBelow(r.End)
+			}
 		}
+		writable = s.writeBlocked && s.WriteSpace() > 0
 	}
 	if s.fin && s.finAcked && s.acked == s.written {
 		s.state = SendDataRecvd
