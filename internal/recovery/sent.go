@@ -34,6 +34,9 @@ type SentPacket struct {
 	// flow-control blocked) while the congestion window had room; ACKs of
 	// such packets do not grow the window (RFC 9002 section 7.8).
 	AppLimited bool
+	// ZeroRTT is true for a 0-RTT packet, so that DiscardZeroRTT finds it
+	// when the server rejects 0-RTT.
+	ZeroRTT bool
 	// Frames are the frames to requeue on loss. OnPacketSent copies them into
 	// storage that is reused, so the caller may reuse its slice; in
 	// callbacks, Frames is valid only until the callback returns.

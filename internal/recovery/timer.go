@@ -152,7 +152,11 @@ func (r *Recovery) OnTimeout(now int64) {
 			r.probes[Initial] = 1
 		}
 	} else {
-		_, space := r.ptoTimeAndSpace(now)
+		t, space := r.ptoTimeAndSpace(now)
+		if t == NoDeadline {
+			r.setTimer(now) // nothing may be probed now: just re-arm
+			return
+		}
 		r.probes[space] = r.cfg.ProbeCount
 	}
 	r.ptoCount++
@@ -180,6 +184,31 @@ func (r *Recovery) DiscardSpace(now int64, space Space) {
 	sp.discarded = true
 	r.probes[space] = 0
 	r.ptoCount = 0
+	r.setTimer(now)
+}
+
+// DiscardZeroRTT drops the recovery state of the 0-RTT packets still
+// outstanding after the server rejected 0-RTT (RFC 9002 section 6.4): they
+// leave bytes in flight without a congestion response. The Handler's
+// OnPacketLost is called for each, so that the connection can send their
+// data again in 1-RTT packets.
+func (r *Recovery) DiscardZeroRTT(now int64) {
+	sp := &r.spaces[Application]
+	for i := 0; i < sp.sent.n; i++ {
+		s := sp.sent.at(i)
+		if s.state != slotOutstanding || !s.ZeroRTT {
+			continue
+		}
+		s.state = slotLost
+		if s.InFlight {
+			r.bytesInFlight -= s.Size
+		}
+		if s.AckEliciting {
+			sp.ackEliciting--
+		}
+		r.h.OnPacketLost(Application, &s.SentPacket)
+	}
+	sp.sent.popDone()
 	r.setTimer(now)
 }
 

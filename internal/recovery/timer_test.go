@@ -217,3 +217,21 @@ func TestPTOProbeTimeoutThenAckDeclaresLoss(t *testing.T) {
 		t.Errorf("lost %v, want [0]", h.lost[Application])
 	}
 }
+
+func TestDiscardZeroRTT(t *testing.T) {
+	h := &recorder{}
+	r := New(Config{}, h)
+	send(r, 0, Initial, 0)
+	for pn := uint64(0); pn < 3; pn++ {
+		r.OnPacketSent(0, Application, SentPacket{PacketNumber: pn, Size: 1000, AckEliciting: true, ZeroRTT: true})
+	}
+	send(r, 10*ms, Application, 3) // 1-RTT
+	r.DiscardZeroRTT(20 * ms)
+	if r.BytesInFlight() != 2400 || !slices.Equal(h.lost[Application], []uint64{0, 1, 2}) {
+		t.Errorf("inflight %d lost %v", r.BytesInFlight(), h.lost[Application])
+	}
+	if r.Congestion().Window() != 12000 {
+		t.Errorf("congestion response to rejected 0-RTT: window %d", r.Congestion().Window())
+	}
+	checkInvariants(t, r)
+}
