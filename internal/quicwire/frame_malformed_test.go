@@ -60,15 +60,16 @@ func TestMalformedFrames(t *testing.T) {
 		{"DATAGRAM missing length", "31", FrameEncodingError, FrameTypeDatagramWithLength},
 	}
 	for _, tt := range tests {
-		_, _, err := parseAny(mustHex(t, tt.hex))
-		var te *TransportError
-		if !errors.As(err, &te) {
-			t.Errorf("%s: error %v, want a *TransportError", tt.name, err)
-			continue
-		}
-		if te.Code != tt.code || FrameType(te.FrameType) != tt.ft {
-			t.Errorf("%s: got %v (frame 0x%x), want %v (frame 0x%x)", tt.name, te.Code, te.FrameType, tt.code, uint64(tt.ft))
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := parseAny(mustHex(t, tt.hex))
+			var te *TransportError
+			if !errors.As(err, &te) {
+				t.Fatalf("error %v, want a *TransportError", err)
+			}
+			if te.Code != tt.code || FrameType(te.FrameType) != tt.ft {
+				t.Errorf("got %v (frame 0x%x), want %v (frame 0x%x)", te.Code, te.FrameType, tt.code, uint64(tt.ft))
+			}
+		})
 	}
 }
 

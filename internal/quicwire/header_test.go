@@ -200,12 +200,13 @@ func TestMalformedHeaders(t *testing.T) {
 		{"short header form bit", "40"},
 	}
 	for _, tt := range tests {
-		b := mustHex(t, tt.hex)
-		_, err := ParseLongHeader(b)
-		var te *TransportError
-		if !errors.As(err, &te) || te.Code != ProtocolViolation {
-			t.Errorf("%s: error %v, want PROTOCOL_VIOLATION", tt.name, err)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseLongHeader(mustHex(t, tt.hex))
+			var te *TransportError
+			if !errors.As(err, &te) || te.Code != ProtocolViolation {
+				t.Errorf("error %v, want PROTOCOL_VIOLATION", err)
+			}
+		})
 	}
 	if _, err := ParseShortHeader([]byte{0x40, 1, 2}, 8); err == nil {
 		t.Error("short header shorter than its connection ID accepted")
@@ -248,5 +249,29 @@ func TestPacketNumberCoding(t *testing.T) {
 				t.Errorf("largest %d pn %d len %d: decoded %d", largest, pn, l, got)
 			}
 		}
+	}
+}
+
+func TestConnID(t *testing.T) {
+	raw := []byte{1, 2, 3, 4}
+	c, ok := MakeConnID(raw)
+	if !ok || c.Len() != 4 || !c.Equal(raw) || c.Equal(raw[:3]) || c.String() != "01020304" || !bytes.Equal(c.Bytes(), raw) {
+		t.Errorf("ConnID %v", c)
+	}
+	raw[0] = 9 // the ConnID holds a copy
+	if c.Bytes()[0] != 1 {
+		t.Error("ConnID aliases its input")
+	}
+	m := map[ConnID]int{c: 1}
+	d, _ := MakeConnID([]byte{1, 2, 3, 4})
+	if m[d] != 1 {
+		t.Error("equal ConnIDs are different map keys")
+	}
+	if _, ok := MakeConnID(make([]byte, 21)); ok {
+		t.Error("21-byte ConnID accepted")
+	}
+	var empty ConnID
+	if empty.Len() != 0 || len(empty.Bytes()) != 0 {
+		t.Error("zero ConnID not empty")
 	}
 }

@@ -130,11 +130,13 @@ func TestTransportParametersInvalid(t *testing.T) {
 		{"length beyond end", []byte{0x04, 0x05, 0x01}, true},
 	}
 	for _, tt := range tests {
-		_, err := ParseTransportParameters(tt.b, tt.byServer)
-		var te *TransportError
-		if !errors.As(err, &te) || te.Code != TransportParameterError {
-			t.Errorf("%s (%x): error %v, want TRANSPORT_PARAMETER_ERROR", tt.name, tt.b, err)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseTransportParameters(tt.b, tt.byServer)
+			var te *TransportError
+			if !errors.As(err, &te) || te.Code != TransportParameterError {
+				t.Errorf("%x: error %v, want TRANSPORT_PARAMETER_ERROR", tt.b, err)
+			}
+		})
 	}
 }
 
