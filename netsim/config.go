@@ -1,7 +1,9 @@
 package netsim
 
 import (
+	"fmt"
 	"net/netip"
+	"strings"
 	"time"
 )
 
@@ -153,4 +155,55 @@ type TraceEvent struct {
 	Cause     DropCause // for TraceDrop
 	Corrupted bool      // for TraceDeliver
 	Duplicate bool      // for TraceDeliver and TraceDrop: a duplicated copy
+}
+
+var traceNames = [...]string{"send", "drop", "deliver", "rebind"}
+
+// String returns the kind's lower-case name.
+func (k TraceKind) String() string {
+	if k < 0 || int(k) >= len(traceNames) {
+		return "unknown"
+	}
+	return traceNames[k]
+}
+
+// String formats the event on one line for test logs, e.g.
+// "12ms deliver #3 10.0.0.1:1->10.0.0.2:2 1200B corrupt".
+func (ev TraceEvent) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%v %v", ev.At, ev.Kind)
+	if ev.Kind == TraceRebind {
+		fmt.Fprintf(&b, " %v->%v", ev.From, ev.To)
+		return b.String()
+	}
+	fmt.Fprintf(&b, " #%d %v->%v %dB", ev.Seq, ev.From, ev.To, ev.Size)
+	if ev.Kind == TraceDrop {
+		fmt.Fprintf(&b, " %v", ev.Cause)
+	}
+	if ev.Corrupted {
+		b.WriteString(" corrupt")
+	}
+	if ev.Duplicate {
+		b.WriteString(" dup")
+	}
+	return b.String()
+}
+
+// String summarises the counters on one line for test logs, listing only
+// the drop causes that occurred.
+func (s Stats) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "sent %d delivered %d dup %d corrupt %d reordered %d dropped %d",
+		s.Sent, s.Delivered, s.Duplicated, s.Corrupted, s.Reordered, s.TotalDropped())
+	sep := " ("
+	for c, d := range s.Dropped {
+		if d > 0 {
+			fmt.Fprintf(&b, "%s%v %d", sep, DropCause(c), d)
+			sep = ", "
+		}
+	}
+	if sep == ", " {
+		b.WriteString(")")
+	}
+	return b.String()
 }

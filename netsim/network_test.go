@@ -2,6 +2,7 @@ package netsim
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"slices"
@@ -274,5 +275,27 @@ func TestCloseWithDatagramsInFlight(t *testing.T) {
 	}
 	if err := b.Send(a.AddrPort(), nil); !errors.Is(err, net.ErrClosed) {
 		t.Errorf("endpoint still open: %v", err)
+	}
+}
+
+func TestStrings(t *testing.T) {
+	from, to := netip.MustParseAddrPort("10.0.0.1:1"), netip.MustParseAddrPort("10.0.0.2:2")
+	for _, tc := range []struct {
+		got  fmt.Stringer
+		want string
+	}{
+		{TraceEvent{Kind: TraceDeliver, At: 12 * time.Millisecond, Seq: 3, From: from, To: to, Size: 1200, Corrupted: true},
+			"12ms deliver #3 10.0.0.1:1->10.0.0.2:2 1200B corrupt"},
+		{TraceEvent{Kind: TraceDrop, Seq: 4, From: from, To: to, Size: 9, Cause: DropMTU, Duplicate: true},
+			"0s drop #4 10.0.0.1:1->10.0.0.2:2 9B mtu dup"},
+		{TraceEvent{Kind: TraceRebind, At: time.Second, From: from, To: to}, "1s rebind 10.0.0.1:1->10.0.0.2:2"},
+		{TraceKind(9), "unknown"},
+		{Stats{Sent: 5, Delivered: 2, Dropped: [numDropCauses]uint64{DropLoss: 1, DropQueue: 2}},
+			"sent 5 delivered 2 dup 0 corrupt 0 reordered 0 dropped 3 (loss 1, queue 2)"},
+		{Stats{Sent: 1, Delivered: 1}, "sent 1 delivered 1 dup 0 corrupt 0 reordered 0 dropped 0"},
+	} {
+		if s := tc.got.String(); s != tc.want {
+			t.Errorf("got  %q\nwant %q", s, tc.want)
+		}
 	}
 }
