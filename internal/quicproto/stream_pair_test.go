@@ -101,15 +101,58 @@ func (p *streamPair) flight(from, to *StreamMap, n int) {
 // TestStreamPairTransfer runs request/response exchanges on many streams
 // over a lossy, reordering path and checks every byte, the stream limits
 // (more streams than may be open at once) and that all state is dropped.
+// With cancel > 0, the client abandons streams at random (CancelWrite and
+// CancelRead), exercising resets and STOP_SENDING in every state.
 func TestStreamPairTransfer(t *testing.T) {
 	for _, loss := range []int{0, 10, 30} {
-		for seed := range uint64(3) {
-			testStreamPair(t, loss, seed)
+		for _, cancel := range []int{0, 20} {
+			for seed := range uint64(3) {
+				testStreamPair(t, loss, cancel, seed)
+			}
 		}
 	}
 }
 
-func testStreamPair(t *testing.T, loss int, seed uint64) {
+// pairSide is one end of a request/response stream in the pair test.
+type pairSide struct {
+	s         *Stream
+	in, out   []byte // out: what is left to write
+	ready     bool   // out is final: write it, then close
+	closed    bool
+	eof       bool // reading ended (FIN, reset or cancel)
+	reset     bool // the peer reset the stream
+	cancelled bool // the client gave up on the stream
+}
+
+// pump writes what the side may write and reads what is readable.
+func (st *pairSide) pump(t *testing.T, buf []byte) {
+	if st.s.CanSend() && st.ready && !st.closed {
+		n := st.s.Write(st.out)
+		st.out = st.out[n:]
+		if len(st.out) == 0 {
+			st.s.Close()
+			st.closed = true
+		}
+	}
+	for !st.eof && st.s.CanRecv() {
+		n, err := st.s.Read(buf)
+		st.in = append(st.in, buf[:n]...)
+		var ae *ApplicationError
+		switch {
+		case errors.Is(err, io.EOF):
+			st.eof = true
+		case errors.As(err, &ae):
+			st.eof, st.reset = true, true
+		case err != nil:
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+	}
+}
+
+func testStreamPair(t *testing.T, loss, cancel int, seed uint64) {
 	cfg := StreamMapConfig{MaxIncomingBidi: 4, MaxIncomingUni: 4, StreamWindow: 4000,
 		MaxStreamWindow: 64000, ConnWindow: 6000, MaxConnWindow: 100000, SendBuffer: 3000}
 	lim := StreamPeerLimits{MaxData: 6000, MaxStreamDataBidiLocal: 4000,
@@ -129,76 +172,62 @@ func testStreamPair(t *testing.T, loss int, seed uint64) {
 			reqs[i][j] = byte(p.rng.Uint32())
 		}
 	}
-	type side struct {
-		s       *Stream
-		in, out []byte // out: what is left to write
-		ready   bool   // out is final: write it, then close
-		closed  bool
-		eof     bool
-	}
-	var cliStreams []*side
-	srvStreams := map[StreamID]*side{}
+	var cli, srv []*pairSide
 	buf := make([]byte, 1500)
-	pump := func(st *side) {
-		if st.s.CanSend() && st.ready && !st.closed {
-			n := st.s.Write(st.out)
-			st.out = st.out[n:]
-			if len(st.out) == 0 {
-				st.s.Close()
-				st.closed = true
-			}
-		}
-		for !st.eof && st.s.CanRecv() {
-			n, err := st.s.Read(buf)
-			st.in = append(st.in, buf[:n]...)
-			if errors.Is(err, io.EOF) {
-				st.eof = true
-			} else if err != nil {
-				t.Fatal(err)
-			}
-			if n == 0 {
-				break
-			}
-		}
-	}
 	for round := 0; round < 20000; round++ {
-		if len(cliStreams) < nStreams {
+		if len(cli) < nStreams {
 			if s, ok := p.cli.OpenStream(true); ok {
-				cliStreams = append(cliStreams, &side{s: s, out: reqs[len(cliStreams)], ready: true})
+				cli = append(cli, &pairSide{s: s, out: reqs[len(cli)], ready: true})
 			}
 		}
 		for n, ok := p.srv.NextNotice(); ok; n, ok = p.srv.NextNotice() {
 			if n.Kind == StreamNoticeOpened {
-				srvStreams[n.ID] = &side{s: p.srv.Get(n.ID)}
+				srv = append(srv, &pairSide{s: p.srv.Get(n.ID)})
 			}
 		}
 		for p.cli.notices.len() > 0 {
 			p.cli.NextNotice()
 		}
-		for _, st := range cliStreams {
-			pump(st)
+		for _, st := range cli {
+			if !st.eof && p.rng.IntN(1000) < cancel {
+				st.s.CancelWrite(1)
+				st.s.CancelRead(2)
+				st.eof, st.cancelled = true, true
+			}
+			if st.cancelled {
+				continue
+			}
+			st.pump(t, buf)
+			if st.reset {
+				t.Fatalf("stream %d reset by the server", st.s.ID())
+			}
 		}
-		for _, st := range srvStreams {
-			pump(st)
-			if st.eof && !st.ready {
+		for _, st := range srv {
+			st.pump(t, buf)
+			switch {
+			case st.reset && !st.closed:
+				st.s.CancelWrite(3)
+				st.closed = true
+			case st.eof && !st.ready:
 				st.out, st.ready = append([]byte("re:"), st.in...), true // echo
 			}
 		}
 		p.flight(p.cli, p.srv, 1+p.rng.IntN(20))
 		p.flight(p.srv, p.cli, 1+p.rng.IntN(20))
-		done := len(cliStreams) == nStreams
-		for _, st := range cliStreams {
+		done := len(cli) == nStreams
+		for _, st := range cli {
 			done = done && st.eof
 		}
 		if done && p.cli.Len() == 0 && p.srv.Len() == 0 {
-			for i, st := range cliStreams {
-				if want := append([]byte("re:"), reqs[i]...); !bytes.Equal(st.in, want) {
+			for i, st := range cli {
+				want := append([]byte("re:"), reqs[i]...)
+				if !st.cancelled && !bytes.Equal(st.in, want) {
 					t.Fatalf("loss %d seed %d stream %d: response differs", loss, seed, i)
 				}
 			}
 			return
 		}
 	}
-	t.Fatalf("loss %d seed %d: transfer did not finish (%d/%d streams opened, %d/%d live)",
-		loss, seed, len(cliStreams), nStreams, p.cli.Len(), p.srv.Len())
+	t.Fatalf("loss %d cancel %d seed %d: transfer did not finish (%d/%d streams opened, %d/%d live)",
+		loss, cancel, seed, len(cli), nStreams, p.cli.Len(), p.srv.Len())
 }

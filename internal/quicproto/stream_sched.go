@@ -65,17 +65,13 @@ func (m *StreamMap) scheduleCtrl(s *Stream) {
 }
 
 // HasSendData reports whether some stream can put data in a STREAM frame
-// now (connection-level flow control permitting).
+// now (connection-level flow control permitting), so that the conn never
+// builds packets for streams that are blocked.
 func (m *StreamMap) HasSendData() bool {
-	if m.sendQ.len() == 0 {
-		return false
-	}
-	if m.connSend.Available() > 0 {
-		return true
-	}
-	for i := 0; i < m.sendQ.len(); i++ {
-		s := m.sendQ.buf[(m.sendQ.head+i)%len(m.sendQ.buf)]
-		if !s.send.lost.IsEmpty() || s.send.finNeed {
+	q := &m.sendQ
+	credit := m.connSend.Available()
+	for i := 0; i < q.len(); i++ {
+		if s := q.buf[(q.head+i)%len(q.buf)]; !s.retired && s.send.Sendable(credit) {
 			return true
 		}
 	}

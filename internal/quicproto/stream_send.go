@@ -204,12 +204,22 @@ func (s *SendStream) sending() bool {
 
 // WantsSend reports whether the stream has something for a STREAM frame,
 // ignoring connection-level flow control: lost data, new data within the
-// stream's credit, or a FIN.
-func (s *SendStream) WantsSend() bool {
+// stream's credit, or a FIN that no unsent data holds back.
+func (s *SendStream) WantsSend() bool { return s.Sendable(1) }
+
+// Sendable reports whether NextChunk would return a chunk given connCredit
+// bytes of connection-level credit (and room for some data).
+func (s *SendStream) Sendable(connCredit uint64) bool {
 	if !s.sending() {
 		return false
 	}
-	return !s.lost.IsEmpty() || s.finNeed || (s.written > s.fc.used && s.fc.Available() > 0)
+	if !s.lost.IsEmpty() {
+		return true
+	}
+	if s.written > s.fc.used {
+		return s.fc.Available() > 0 && connCredit > 0
+	}
+	return s.finNeed
 }
 
 // NextOffset returns the offset the next chunk would start at, so the

@@ -336,3 +336,28 @@ func TestStreamMapWindowUpdates(t *testing.T) {
 		t.Fatalf("new credit not usable: %v", err)
 	}
 }
+
+// TestStreamMapNoSpin checks that streams blocked by flow control are not
+// reported as having data, so the conn does not build empty packets.
+func TestStreamMapNoSpin(t *testing.T) {
+	m := NewStreamMap(testMapConfig(false))
+	p := testPeerLimits()
+	p.MaxStreamDataBidiRemote = 100
+	m.SetPeerLimits(p)
+	s, _ := m.OpenStream(true)
+	s.Write(make([]byte, 300))
+	s.Close()
+	if c, ok := m.NextChunk(1200); !ok || len(c.Data) != 100 || c.Fin {
+		t.Fatalf("first chunk %+v", c)
+	}
+	if m.HasSendData() {
+		t.Fatal("HasSendData with the FIN held back by flow control")
+	}
+	if _, ok := m.NextChunk(1200); ok {
+		t.Fatal("chunk beyond the stream limit")
+	}
+	s.CancelWrite(1)
+	if m.HasSendData() {
+		t.Fatal("HasSendData after reset")
+	}
+}
