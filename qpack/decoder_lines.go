@@ -5,6 +5,7 @@ type lineDecoder struct {
 	d         *Decoder
 	ric, base uint64
 	size      uint64 // decoded size so far
+	needed    uint64 // largest referenced absolute index + 1
 	tooLarge  bool
 }
 
@@ -25,6 +26,12 @@ func (d *Decoder) decodeLines(dst []HeaderField, b []byte, ric, base uint64) ([]
 			return dst[:start], err
 		}
 		b = b[n:]
+	}
+	if ld.needed != ric {
+		// The encoder must send the smallest Required Insert Count that
+		// works (RFC 9204 Section 2.2.2); a larger one is an error we
+		// may detect, and a smaller one cannot pass entry().
+		return dst[:start], decompressionError("Required Insert Count larger than the references need")
 	}
 	if ld.tooLarge {
 		return dst[:start], ErrFieldSectionTooLarge
@@ -162,5 +169,6 @@ func (ld *lineDecoder) entry(static bool, idx uint64, postBase bool) (name, valu
 	if e == nil {
 		return "", "", decompressionError("reference to an evicted dynamic table entry")
 	}
+	ld.needed = max(ld.needed, abs+1)
 	return e.name, e.value, nil
 }
