@@ -73,9 +73,41 @@ func TestMalformedFrames(t *testing.T) {
 	}
 }
 
-// TestParserWrongType checks that a parser given another frame type refuses
-// it instead of misreading it.
+// TestParserWrongType checks that a parser given another frame type (or
+// nothing) refuses it instead of misreading it.
 func TestParserWrongType(t *testing.T) {
+	parsers := map[string]func([]byte) error{
+		"Ping":               func(b []byte) error { _, _, err := ParsePingFrame(b); return err },
+		"ResetStream":        func(b []byte) error { _, _, err := ParseResetStreamFrame(b); return err },
+		"StopSending":        func(b []byte) error { _, _, err := ParseStopSendingFrame(b); return err },
+		"Crypto":             func(b []byte) error { _, _, err := ParseCryptoFrame(b); return err },
+		"NewToken":           func(b []byte) error { _, _, err := ParseNewTokenFrame(b); return err },
+		"MaxData":            func(b []byte) error { _, _, err := ParseMaxDataFrame(b); return err },
+		"MaxStreamData":      func(b []byte) error { _, _, err := ParseMaxStreamDataFrame(b); return err },
+		"MaxStreams":         func(b []byte) error { _, _, err := ParseMaxStreamsFrame(b); return err },
+		"DataBlocked":        func(b []byte) error { _, _, err := ParseDataBlockedFrame(b); return err },
+		"StreamDataBlocked":  func(b []byte) error { _, _, err := ParseStreamDataBlockedFrame(b); return err },
+		"StreamsBlocked":     func(b []byte) error { _, _, err := ParseStreamsBlockedFrame(b); return err },
+		"NewConnectionID":    func(b []byte) error { _, _, err := ParseNewConnectionIDFrame(b); return err },
+		"RetireConnectionID": func(b []byte) error { _, _, err := ParseRetireConnectionIDFrame(b); return err },
+		"PathChallenge":      func(b []byte) error { _, _, err := ParsePathChallengeFrame(b); return err },
+		"PathResponse":       func(b []byte) error { _, _, err := ParsePathResponseFrame(b); return err },
+		"ConnectionClose":    func(b []byte) error { _, _, err := ParseConnectionCloseFrame(b); return err },
+		"Datagram":           func(b []byte) error { _, _, err := ParseDatagramFrame(b); return err },
+	}
+	wrong := HandshakeDoneFrame{}.Append(make([]byte, 0, 64))
+	wrong = append(wrong, make([]byte, 40)...)
+	for name, parse := range parsers {
+		if err := parse(nil); err == nil {
+			t.Errorf("%s: empty input accepted", name)
+		}
+		if err := parse(wrong); err == nil {
+			t.Errorf("%s: HANDSHAKE_DONE accepted", name)
+		}
+	}
+	if _, _, err := ParseHandshakeDoneFrame([]byte{1}); err == nil {
+		t.Error("HandshakeDone: PING accepted")
+	}
 	ping := []byte{byte(FrameTypePing)}
 	if _, _, err := ParseStreamFrame(ping); err == nil {
 		t.Error("ParseStreamFrame accepted PING")

@@ -275,3 +275,79 @@ func TestConnID(t *testing.T) {
 		t.Error("zero ConnID not empty")
 	}
 }
+
+// TestCoalescedPackets splits a datagram of Initial + Handshake + 1-RTT
+// packets using Header.End.
+func TestCoalescedPackets(t *testing.T) {
+	dcid, scid := []byte{1, 2, 3, 4, 5, 6, 7, 8}, []byte{9}
+	var dgram []byte
+	want := []PacketType{PacketInitial, PacketHandshake, Packet1RTT}
+	for _, typ := range want[:2] {
+		var lenOff int
+		dgram, lenOff, _ = AppendLongHeader(dgram, typ, Version2, dcid, scid, nil, 1, 1)
+		dgram = append(dgram, make([]byte, 30)...)
+		PatchLength(dgram, lenOff, 31)
+	}
+	dgram, _ = AppendShortHeader(dgram, dcid, 1, 1, false, false)
+	dgram = append(dgram, make([]byte, 30)...)
+	var got []PacketType
+	for rest := dgram; len(rest) > 0; {
+		h, err := ParseHeader(rest, len(dcid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(h.DstConnID, dcid) {
+			t.Errorf("%v: dcid %x", h.Type, h.DstConnID)
+		}
+		got = append(got, h.Type)
+		rest = rest[h.End:]
+	}
+	if len(got) != 3 || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
+		t.Errorf("split into %v, want %v", got, want)
+	}
+}
+
+// TestZeroAllocs guards the hot-path codecs against allocating.
+func TestZeroAllocs(t *testing.T) {
+	dcid := []byte{1, 2, 3, 4, 5, 6, 7, 8}
+	buf := make([]byte, 0, 2048)
+	stream := StreamFrame{StreamID: 4, Offset: 100, Data: make([]byte, 1000)}
+	ack := AckFrame{Ranges: []AckRange{{10, 20}, {1, 5}}, AckDelay: 9}
+	crypto := CryptoFrame{Offset: 5, Data: make([]byte, 100)}
+	streamEnc, ackEnc, cryptoEnc := stream.Append(nil), ack.Append(nil), crypto.Append(nil)
+	long, lenOff, _ := AppendLongHeader(nil, PacketHandshake, Version1, dcid, dcid, nil, 1, 2)
+	long = append(long, make([]byte, 40)...)
+	PatchLength(long, lenOff, 42)
+	ranges := make([]AckRange, 0, 4)
+	tests := []struct {
+		name string
+		f    func()
+	}{
+		{"StreamFrame.Append", func() { buf = stream.Append(buf[:0]) }},
+		{"ParseStreamFrame", func() { _, _, _ = ParseStreamFrame(streamEnc) }},
+		{"AckFrame.Append", func() { buf = ack.Append(buf[:0]) }},
+		{"ParseAckFrame", func() { _, _, _ = ParseAckFrame(ackEnc, ranges) }},
+		{"CryptoFrame.Append", func() { buf = crypto.Append(buf[:0]) }},
+		{"ParseCryptoFrame", func() { _, _, _ = ParseCryptoFrame(cryptoEnc) }},
+		{"AppendLongHeader", func() { buf, _, _ = AppendLongHeader(buf[:0], PacketInitial, Version1, dcid, dcid, dcid, 9, 4) }},
+		{"ParseLongHeader", func() { _, _ = ParseHeader(long, 8) }},
+		{"AppendShortHeader", func() { buf, _ = AppendShortHeader(buf[:0], dcid, 9, 4, true, false) }},
+		{"ParseShortHeader", func() { _, _ = ParseHeader(streamEnc, 8) }},
+		{"PaddingFrame.Append", func() { buf = PaddingFrame{Count: 500}.Append(buf[:0]) }},
+		{"malformed header", func() { _, _ = ParseHeader([]byte{0xc0, 0, 0}, 8) }},
+	}
+	for _, tt := range tests {
+		if n := testing.AllocsPerRun(50, tt.f); n != 0 {
+			t.Errorf("%s: %.1f allocs/op, want 0", tt.name, n)
+		}
+	}
+}
+
+func TestPacketTypeString(t *testing.T) {
+	for pt, want := range map[PacketType]string{PacketInitial: "Initial", Packet0RTT: "0-RTT", Packet1RTT: "1-RTT",
+		PacketVersionNegotiation: "VersionNegotiation", PacketUnknownVersion: "UnknownVersion", 99: "PacketType(?)"} {
+		if got := pt.String(); got != want {
+			t.Errorf("%d.String() = %q, want %q", pt, got, want)
+		}
+	}
+}
