@@ -224,3 +224,31 @@ func TestNonInFlightPackets(t *testing.T) {
 		t.Error("loss of a packet not in flight caused a congestion event")
 	}
 }
+
+func TestAccessors(t *testing.T) {
+	for s, want := range map[Space]string{Initial: "Initial", Handshake: "Handshake", Application: "Application", 7: "Space(?)"} {
+		if s.String() != want {
+			t.Errorf("%d.String() = %q", s, s.String())
+		}
+	}
+	r := New(Config{IsServer: true}, &recorder{})
+	if _, ok := r.LargestAcked(Application); ok {
+		t.Error("LargestAcked before any ACK")
+	}
+	send(r, 0, Application, 0, 1, 2)
+	mustAck(t, r, ms, Application, ranges(1, 1), 0)
+	if pn, ok := r.LargestAcked(Application); !ok || pn != 1 {
+		t.Errorf("LargestAcked = %d, %v", pn, ok)
+	}
+	r.SetMaxDatagramSize(1500)
+	r.SetMaxDatagramSize(-1)
+	if r.mss != 1500 || r.Congestion().Window() < InitialWindow(1500) {
+		t.Errorf("mss %d window %d", r.mss, r.Congestion().Window())
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("no panic on a repeated packet number")
+		}
+	}()
+	send(r, 2*ms, Application, 2)
+}
