@@ -96,14 +96,16 @@ const (
 	DropBlackhole                   // sent during a blackhole window
 	DropRecvBuffer                  // receiver's read buffer full
 	DropClosed                      // receiver closed before delivery
-	numDropCauses
+
+	// NumDropCauses is the number of causes, the length of Stats.Dropped.
+	NumDropCauses
 )
 
-var dropNames = [numDropCauses]string{"loss", "burst", "mtu", "queue", "blackhole", "recvbuffer", "closed"}
+var dropNames = [NumDropCauses]string{"loss", "burst", "mtu", "queue", "blackhole", "recvbuffer", "closed"}
 
 // String returns a short lower-case name for the cause.
 func (c DropCause) String() string {
-	if c < 0 || c >= numDropCauses {
+	if c < 0 || c >= NumDropCauses {
 		return "unknown"
 	}
 	return dropNames[c]
@@ -121,7 +123,7 @@ type Stats struct {
 	Corrupted      uint64 // copies with a flipped bit
 	Reordered      uint64 // copies delivered after a copy sent later
 	// Dropped counts the drops by cause, indexed by DropCause.
-	Dropped [numDropCauses]uint64
+	Dropped [NumDropCauses]uint64
 }
 
 // TotalDropped is the sum of drops over all causes.

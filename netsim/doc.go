@@ -23,15 +23,22 @@
 // nanoseconds (time.Duration since the network's epoch here):
 //
 //	for {
-//		t, ok := net.NextEvent()      // earliest pending delivery
+//		t, ok := sim.NextEvent() // earliest pending delivery
 //		// ... or the earliest core deadline, if earlier
-//		net.AdvanceTo(t)              // deliver what is due by t
+//		sim.AdvanceTo(t) // deliver what is due by t
 //	}
 //
 // Delivered datagrams are either queued, to be read without blocking with
 // Endpoint.Recv, or passed to a Handler set with Endpoint.SetHandler. Loop
 // does the pumping for any number of Nodes (Receive / Deadline /
-// HandleTimeout), which is all a sans-IO connection needs.
+// HandleTimeout), which is all a sans-IO connection needs; CoreNode adapts a
+// pull-style core (Receive, Send(now, buf), Deadline, HandleTimeout on int64
+// nanoseconds, as the QUIC core has) to a Node:
+//
+//	loop := netsim.NewLoop(sim)
+//	loop.Add(clientEP, netsim.CoreNode(clientEP, clientConn))
+//	loop.Add(serverEP, netsim.CoreNode(serverEP, serverConn))
+//	loop.Run(10*time.Second, clientConn.HandshakeComplete)
 //
 // # Real time
 //

@@ -290,7 +290,7 @@ func TestStrings(t *testing.T) {
 			"0s drop #4 10.0.0.1:1->10.0.0.2:2 9B mtu dup"},
 		{TraceEvent{Kind: TraceRebind, At: time.Second, From: from, To: to}, "1s rebind 10.0.0.1:1->10.0.0.2:2"},
 		{TraceKind(9), "unknown"},
-		{Stats{Sent: 5, Delivered: 2, Dropped: [numDropCauses]uint64{DropLoss: 1, DropQueue: 2}},
+		{Stats{Sent: 5, Delivered: 2, Dropped: [NumDropCauses]uint64{DropLoss: 1, DropQueue: 2}},
 			"sent 5 delivered 2 dup 0 corrupt 0 reordered 0 dropped 3 (loss 1, queue 2)"},
 		{Stats{Sent: 1, Delivered: 1}, "sent 1 delivered 1 dup 0 corrupt 0 reordered 0 dropped 0"},
 	} {
