@@ -12,7 +12,7 @@ import (
 // bandwidth. Probabilities are in [0, 1]; values outside are clamped.
 //
 // The impairments are applied to each datagram in this order, at the time it
-// is sent: blackhole, MTU, random loss, bursty loss, bandwidth queue (tail
+// is sent: filter, blackhole, MTU, random loss, bursty loss, bandwidth queue (tail
 // drop), then delay, jitter and reordering; duplication and corruption are
 // decided last, for the copies that survive.
 type LinkConfig struct {
@@ -62,6 +62,14 @@ type LinkConfig struct {
 	// Blackholes are time windows, in network time, during which every
 	// datagram sent on the link is dropped.
 	Blackholes []Window
+
+	// Filter, when non-nil, sees every datagram first, with its per-link
+	// sequence number (from 1) and the network's own copy of its bytes:
+	// returning false drops it (DropFilter), and it may modify b in place,
+	// for targeted tests such as "lose the first Initial" or "flip this
+	// byte". It runs with the network locked: it must not call the network
+	// or keep b.
+	Filter func(now time.Duration, seq uint64, b []byte) bool
 }
 
 // GilbertElliott is a two-state Markov loss model for bursty loss. Before each
@@ -96,12 +104,13 @@ const (
 	DropBlackhole                   // sent during a blackhole window
 	DropRecvBuffer                  // receiver's read buffer full
 	DropClosed                      // receiver closed before delivery
+	DropFilter                      // rejected by LinkConfig.Filter
 
 	// NumDropCauses is the number of causes, the length of Stats.Dropped.
 	NumDropCauses
 )
 
-var dropNames = [NumDropCauses]string{"loss", "burst", "mtu", "queue", "blackhole", "recvbuffer", "closed"}
+var dropNames = [NumDropCauses]string{"loss", "burst", "mtu", "queue", "blackhole", "recvbuffer", "closed", "filter"}
 
 // String returns a short lower-case name for the cause.
 func (c DropCause) String() string {

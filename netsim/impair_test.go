@@ -308,3 +308,24 @@ func TestDirectionsIndependent(t *testing.T) {
 		t.Errorf("b->a: %q from %v, %v", buf[:k], from, ok)
 	}
 }
+
+func TestFilter(t *testing.T) {
+	cfg := LinkConfig{Duplicate: 1, Filter: func(now time.Duration, seq uint64, b []byte) bool {
+		if seq == 2 {
+			return false // lose the second datagram
+		}
+		b[len(b)-1] = 0xee // tamper with the others
+		return true
+	}}
+	n, a, b, got := pair(t, 19, cfg)
+	sendEvery(n, a, b, 3, 9, time.Millisecond)
+	s := n.Link(a, b).Stats()
+	if s.Dropped[DropFilter] != 1 || s.Delivered != 4 || len(*got) != 4 {
+		t.Fatalf("stats %v, received %d", s, len(*got))
+	}
+	for _, r := range *got {
+		if seq := binary.BigEndian.Uint64(r.data); seq == 1 || r.data[8] != 0xee {
+			t.Errorf("received seq %d ending %#x", seq, r.data[8])
+		}
+	}
+}

@@ -110,6 +110,10 @@ func (l *Link) sendLocked(b []byte, from, to netip.AddrPort) {
 	if n.trace != nil {
 		n.trace(TraceEvent{Kind: TraceSend, At: now, Seq: p.seq, From: from, To: to, Size: len(b)})
 	}
+	if cfg.Filter != nil && !cfg.Filter(now, p.seq, p.buf) {
+		l.drop(p, DropFilter)
+		return
+	}
 	for _, w := range cfg.Blackholes {
 		if w.contains(now) {
 			l.drop(p, DropBlackhole)
@@ -136,7 +140,7 @@ func (l *Link) sendLocked(b []byte, from, to netip.AddrPort) {
 	var dup *packet
 	if n.chance(cfg.Duplicate) {
 		l.stats.Duplicated++
-		dup = n.newPacket(b)
+		dup = n.newPacket(p.buf) // with the filter's changes
 		dup.from, dup.to, dup.link, dup.seq, dup.dup, dup.corrupt = from, to, l, p.seq, true, false
 	}
 	l.scheduleCopy(p, departs)
