@@ -78,9 +78,10 @@ func (r *RTTStats) Update(now, latest, ackDelay int64, handshakeConfirmed bool) 
 	}
 	ackDelay = max(ackDelay, 0)
 	// Subtracting the delay must not take the sample below min_rtt: the
-	// peer's report may be inaccurate, min_rtt is not.
+	// peer's report may be inaccurate, min_rtt is not. (Written so that a
+	// huge reported delay cannot overflow.)
 	adjusted := latest
-	if latest >= r.min+ackDelay {
+	if latest-r.min >= ackDelay {
 		adjusted = latest - ackDelay
 	}
 	diff := r.smoothed - adjusted

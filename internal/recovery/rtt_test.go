@@ -46,6 +46,9 @@ func TestRTTUpdate(t *testing.T) {
 		{"min_rtt tracks smallest", []sample{{100 * ms, 0, true}, {60 * ms, 0, true}},
 			// rttvar (150+40)/4 = 47.5, srtt (700+60)/8 = 95
 			60 * ms, 95 * ms, 47500000, 60 * ms},
+		{"huge ack delay before confirmation", []sample{{100 * ms, 0, false}, {200 * ms, 1<<63 - 1, false}},
+			// not subtracted: rttvar (150+100)/4 = 62.5, srtt 112.5
+			100 * ms, 112500000, 62500000, 200 * ms},
 		{"non-positive sample ignored", []sample{{100 * ms, 0, true}, {0, 0, true}, {-5, 0, true}},
 			100 * ms, 100 * ms, 50 * ms, 100 * ms},
 	}
