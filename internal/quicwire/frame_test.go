@@ -175,3 +175,40 @@ func TestFramePayloadWalk(t *testing.T) {
 		payload = payload[n:]
 	}
 }
+
+// rfc9001ClientCrypto is the CRYPTO frame of RFC 9001 Appendix A.2.
+const rfc9001ClientCrypto = "060040f1010000ed0303ebf8fa56f12939b9584a3896472ec40bb863cfd3e86804fe3a47f06a2b69484c" +
+	"00000413011302010000c000000010000e00000b6578616d706c652e636f6dff01000100000a00080006001d" +
+	"0017001800100007000504616c706e000500050100000000003300260024001d00209370b2c9caa47fbabaf4" +
+	"559fedba753de171fa71f50f1ce15d43e994ec74d748002b0003020304000d0010000e040305030603020308" +
+	"0408050806002d00020101001c00024001003900320408ffffffffffffffff05048000ffff07048000ffff08" +
+	"01100104800075300901100f088394c8f03e51570806048000ffff"
+
+// rfc9001ServerPayload is the server Initial payload of RFC 9001 Appendix A.3.
+const rfc9001ServerPayload = "02000000000600405a020000560303eefce7f7b37ba1d1632e96677825ddf73988cfc79825df566dc5430b9a04" +
+	"5a1200130100002e00330024001d00209d3c940d89690b84d08a60993c144eca684d1081287c834d5311bcf32bb9da1a002b00020304"
+
+// TestRFC9001Payloads parses the Initial payloads of RFC 9001 Appendix A.
+func TestRFC9001Payloads(t *testing.T) {
+	client := append(mustHex(t, rfc9001ClientCrypto), make([]byte, 1162-245)...)
+	c, n, err := ParseCryptoFrame(client)
+	if err != nil || c.Offset != 0 || len(c.Data) != 241 || n != 245 || c.Data[0] != 1 {
+		t.Fatalf("client CRYPTO: %d bytes at %d, n=%d, %v", len(c.Data), c.Offset, n, err)
+	}
+	p, m, err := ParsePaddingFrame(client[n:])
+	if err != nil || p.Count != 1162-245 || n+m != len(client) {
+		t.Errorf("client PADDING: %+v %d %v", p, m, err)
+	}
+	server := mustHex(t, rfc9001ServerPayload)
+	ack, n, err := ParseAckFrame(server, nil)
+	if err != nil || ack.Largest() != 0 || len(ack.Ranges) != 1 || ack.AckDelay != 0 || n != 5 {
+		t.Fatalf("server ACK: %+v %d %v", ack, n, err)
+	}
+	c, m, err = ParseCryptoFrame(server[n:])
+	if err != nil || len(c.Data) != 90 || n+m != len(server) {
+		t.Errorf("server CRYPTO: %d bytes, %v", len(c.Data), err)
+	}
+	if !bytes.Equal(c.Append(nil), server[n:]) {
+		t.Error("server CRYPTO does not re-encode identically")
+	}
+}

@@ -15,7 +15,8 @@ func FuzzFrames(f *testing.F) {
 	}
 	f.Add(all)
 	// RFC 9001 Appendix A.3: the server Initial payload (ACK + CRYPTO).
-	f.Add(mustHex(f, "02000000000600405a020000560303eefce7f7b37ba1d1632e96677825ddf73988cfc79825df566dc5430b9a045a1200130100002e00330024001d00209d3c940d89690b84d08a60993c144eca684d1081287c834d5311bcf32bb9da1a002b00020304"))
+	f.Add(mustHex(f, rfc9001ServerPayload))
+	f.Add(append(mustHex(f, rfc9001ClientCrypto), make([]byte, 900)...))
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		// A packet payload is at most ~1500 bytes; longer inputs only make
 		// each run (and the fuzzer's minimization) slower.
@@ -53,6 +54,8 @@ func FuzzHeader(f *testing.F) {
 	f.Add(mustHex(f, rfc9001Retry), 0)
 	f.Add(AppendVersionNegotiation(nil, []byte{1}, []byte{2, 3}, []uint32{Version1, Version2}, 0), 0)
 	f.Add(mustHex(f, "4200bff401"), 0)
+	f.Add(append(mustHex(f, "d36b3343cf088394c8f03e5157080000449e00000002"), make([]byte, 1182-4)...), 0)
+	f.Add(mustHex(f, "cf6b3343cf0008f067a5502a4262b5746f6b656ec8646ce8bfe33952d955543665dcc7b6"), 0)
 	hs, lo, _ := AppendLongHeader(nil, PacketHandshake, Version2, []byte{1, 2, 3, 4}, []byte{5}, nil, 7, 2)
 	PatchLength(hs, lo, 2)
 	f.Add(hs, 4)

@@ -351,3 +351,45 @@ func TestPacketTypeString(t *testing.T) {
 		}
 	}
 }
+
+// TestRFC9369Vectors parses the QUIC v2 headers of RFC 9369 Appendix A and
+// re-encodes them.
+func TestRFC9369Vectors(t *testing.T) {
+	tests := []struct {
+		name, hex  string
+		typ        PacketType
+		dcid, scid string
+		length     int
+		pnLen      int
+		pn         uint64
+	}{
+		{"client Initial", "d36b3343cf088394c8f03e5157080000449e00000002", PacketInitial, "8394c8f03e515708", "", 1182, 4, 2},
+		{"server Initial", "d16b3343cf0008f067a5502a4262b50040750001", PacketInitial, "", "f067a5502a4262b5", 0x75, 2, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hdr := mustHex(t, tt.hex)
+			h, err := ParseLongHeader(append(append([]byte{}, hdr...), make([]byte, tt.length)...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if h.Type != tt.typ || h.Version != Version2 || int(h.Length) != tt.length ||
+				!bytes.Equal(h.DstConnID, mustHex(t, tt.dcid)) || !bytes.Equal(h.SrcConnID, mustHex(t, tt.scid)) {
+				t.Errorf("parsed %+v", h)
+			}
+			b, lenOff, _ := AppendLongHeader(nil, tt.typ, Version2, h.DstConnID, h.SrcConnID, nil, tt.pn, tt.pnLen)
+			PatchLength(b, lenOff, tt.length)
+			if !bytes.Equal(b, hdr) {
+				t.Errorf("AppendLongHeader = %x, want %x", b, hdr)
+			}
+		})
+	}
+	retry := mustHex(t, "cf6b3343cf0008f067a5502a4262b5746f6b656ec8646ce8bfe33952d955543665dcc7b6")
+	h, err := ParseLongHeader(retry)
+	if err != nil || h.Type != PacketRetry || string(h.Token) != "token" {
+		t.Fatalf("v2 Retry: %+v, %v", h, err)
+	}
+	if b := append(AppendRetry(nil, Version2, nil, h.SrcConnID, h.Token, 0x0f), h.RetryIntegrityTag...); !bytes.Equal(b, retry) {
+		t.Errorf("AppendRetry v2 = %x", b)
+	}
+}
