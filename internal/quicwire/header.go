@@ -90,8 +90,10 @@ func (h *Header) VersionAt(i int) uint32 {
 	return binary.BigEndian.Uint32(h.SupportedVersions[4*i:])
 }
 
-// Header errors are shared values: a malformed datagram is dropped, and junk
-// from the network should not cost an allocation. Callers must not modify them.
+// Header errors are PROTOCOL_VIOLATIONs, although RFC 9000 has a malformed
+// packet dropped rather than the connection closed. They are shared values:
+// junk from the network should not cost an allocation. Callers must not
+// modify them.
 var (
 	errHeaderShort     = &TransportError{Code: ProtocolViolation, Reason: "packet header truncated"}
 	errHeaderForm      = &TransportError{Code: ProtocolViolation, Reason: "wrong header form"}

@@ -92,14 +92,11 @@ func PutVarintLen(b []byte, v uint64, n int) {
 func ParseVarint(b []byte) (v uint64, n int, err error) {
 	v, n = readVarint(b)
 	if n == 0 {
-		return 0, 0, errTruncatedVarint
+		// A fresh value, so a caller may fill in FrameType.
+		return 0, 0, &TransportError{Code: FrameEncodingError, Reason: "truncated variable-length integer"}
 	}
 	return v, n, nil
 }
-
-// errTruncatedVarint is shared so that ParseVarint's failure path does not
-// allocate; callers must not modify it.
-var errTruncatedVarint = &TransportError{Code: FrameEncodingError, Reason: "truncated variable-length integer"}
 
 // readVarint is the allocation-free core of ParseVarint: n == 0 means that b
 // is too short.
