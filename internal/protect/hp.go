@@ -4,22 +4,22 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"encoding/binary"
-
-	"golang.org/x/crypto/chacha20"
 )
 
 // headerKey computes header protection masks (RFC 9001 section 5.4). The
 // cipher object is built once; mask computation allocates nothing.
 type headerKey struct {
 	block     cipher.Block // AES-ECB for the AES-GCM suites; nil for ChaCha20
-	chachaKey [32]byte
-	buf       [16]byte // AES output; a field so the slice passed to the interface does not escape
+	chachaKey [8]uint32    // little-endian key words
+	buf       [16]byte     // AES output; a field so the slice passed to the interface does not escape
 }
 
 func newHeaderKey(s *suiteParams, key []byte) *headerKey {
 	h := &headerKey{}
 	if s.chacha {
-		copy(h.chachaKey[:], key)
+		for i := range h.chachaKey {
+			h.chachaKey[i] = binary.LittleEndian.Uint32(key[4*i:])
+		}
 		return h
 	}
 	b, err := aes.NewCipher(key)
@@ -30,8 +30,6 @@ func newHeaderKey(s *suiteParams, key []byte) *headerKey {
 	return h
 }
 
-var zeroMask [5]byte
-
 // mask returns the first five bytes of the header protection mask for a
 // 16-byte sample.
 func (h *headerKey) mask(sample []byte) [5]byte {
@@ -41,15 +39,8 @@ func (h *headerKey) mask(sample []byte) [5]byte {
 		copy(m[:], h.buf[:5])
 		return m
 	}
-	// RFC 9001 5.4.4: counter = sample[0..3] little-endian, nonce = sample[4..15],
-	// mask = ChaCha20(hp_key, counter, nonce, {0,0,0,0,0}).
-	c, err := chacha20.NewUnauthenticatedCipher(h.chachaKey[:], sample[4:SampleLen])
-	if err != nil {
-		panic("quic protect: chacha20: " + err.Error())
-	}
-	c.SetCounter(binary.LittleEndian.Uint32(sample[:4]))
-	c.XORKeyStream(m[:], zeroMask[:])
-	return m
+	// RFC 9001 5.4.4: mask = ChaCha20(hp_key, counter, nonce, {0,0,0,0,0}).
+	return chachaMask(&h.chachaKey, sample)
 }
 
 // apply XORs the mask into the first byte and the packet number field. The

@@ -3,9 +3,12 @@ package protect
 import (
 	"bytes"
 	"crypto/tls"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"testing"
+
+	"golang.org/x/crypto/chacha20"
 )
 
 func unhex(t testing.TB, s string) []byte {
@@ -278,6 +281,41 @@ func TestRoundTripAllSuites(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// TestChaChaMaskMatchesXCrypto checks the single-block ChaCha20 mask
+// against golang.org/x/crypto/chacha20 on many keys and samples.
+func TestChaChaMaskMatchesXCrypto(t *testing.T) {
+	var seed uint64 = 0x9e3779b97f4a7c15
+	fill := func(b []byte) {
+		for i := range b {
+			seed ^= seed << 13
+			seed ^= seed >> 7
+			seed ^= seed << 17
+			b[i] = byte(seed)
+		}
+	}
+	s, _ := lookupSuite(TLS_CHACHA20_POLY1305_SHA256)
+	for i := 0; i < 500; i++ {
+		key := make([]byte, 32)
+		sample := make([]byte, 16)
+		fill(key)
+		fill(sample)
+		if i == 0 {
+			copy(sample, []byte{0xff, 0xff, 0xff, 0xff}) // largest counter
+		}
+		c, err := chacha20.NewUnauthenticatedCipher(key, sample[4:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetCounter(binary.LittleEndian.Uint32(sample))
+		want := make([]byte, 5)
+		c.XORKeyStream(want, want)
+		got := newHeaderKey(s, key).mask(sample)
+		if !bytes.Equal(got[:], want) {
+			t.Fatalf("key %x sample %x: mask %x, want %x", key, sample, got, want)
 		}
 	}
 }
