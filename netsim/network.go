@@ -131,8 +131,9 @@ func (n *Network) NextEvent() (time.Duration, bool) {
 // AdvanceTo moves the virtual clock to t, delivering, in time order, every
 // datagram due at or before t. Handlers run synchronously, with the clock set
 // to each datagram's delivery time, and may send: datagrams they send that are
-// due by t are delivered in the same call. A t in the past is ignored. It
-// panics on a realtime network, whose clock cannot be moved.
+// due by t are delivered in the same call. A t in the past is ignored. Call it
+// from one goroutine at a time (the one that owns the clock). It panics on a
+// realtime network, whose clock cannot be moved.
 func (n *Network) AdvanceTo(t time.Duration) {
 	if n.realtime {
 		panic("netsim: AdvanceTo on a realtime network")
