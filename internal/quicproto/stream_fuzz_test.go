@@ -222,7 +222,12 @@ func FuzzStreamMapFrames(f *testing.F) {
 					}
 				}
 			case 10:
-				if c, ok := m.NextChunk(int(ops.uint(11))); ok {
+				space, has := int(ops.uint(11)), m.HasSendData()
+				c, ok := m.NextChunk(space)
+				if space >= 64 && ok != has {
+					t.Fatalf("HasSendData %v but NextChunk %v", has, ok)
+				}
+				if ok {
 					chunks = append(chunks, StreamChunk{ID: c.ID, Offset: c.Offset, Data: make([]byte, len(c.Data)), Fin: c.Fin})
 				}
 				if c, ok := m.NextControl(); ok {

@@ -239,6 +239,7 @@ func (r *RecvStream) discardToFinal() uint64 {
 	r.freed += r.finalSize - r.readOff
 	r.readOff = r.finalSize
 	r.state = RecvDataRead
+	r.stopPending = false // the peer finished anyway
 	return extra
 }
 

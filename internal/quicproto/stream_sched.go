@@ -53,6 +53,9 @@ func (m *StreamMap) scheduleSend(s *Stream) {
 		s.inSendQ = true
 		m.sendQ.push(s)
 	}
+	if s.CanSend() && s.send.sending() && s.send.written > s.send.fc.used && m.connSend.Available() == 0 {
+		m.connSend.MarkBlocked() // new data waits for MAX_DATA
+	}
 	m.scheduleCtrl(s)
 }
 

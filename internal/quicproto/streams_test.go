@@ -361,3 +361,24 @@ func TestStreamMapNoSpin(t *testing.T) {
 		t.Fatal("HasSendData after reset")
 	}
 }
+
+// TestStreamMapDataBlockedOnWrite checks that data written after the
+// connection credit ran out still produces a DATA_BLOCKED frame.
+func TestStreamMapDataBlockedOnWrite(t *testing.T) {
+	m := NewStreamMap(testMapConfig(false))
+	p := testPeerLimits()
+	p.MaxData = 100
+	m.SetPeerLimits(p)
+	s, _ := m.OpenStream(true)
+	s.Write(make([]byte, 100))
+	if c, ok := m.NextChunk(1200); !ok || len(c.Data) != 100 {
+		t.Fatal("first chunk")
+	}
+	if c, ok := m.NextControl(); ok {
+		t.Fatalf("premature %+v", c)
+	}
+	s.Write(make([]byte, 10))
+	if c, ok := m.NextControl(); !ok || c.FrameType != 0x14 || c.Value != 100 {
+		t.Fatalf("DATA_BLOCKED expected, got %+v %v", c, ok)
+	}
+}
