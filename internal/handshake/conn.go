@@ -111,6 +111,7 @@ type Conn struct {
 	complete      bool
 	err           *Error
 	closed        bool
+	post          postHandshakeScanner
 }
 
 // NewClient returns the TLS client of a QUIC connection.
@@ -166,6 +167,11 @@ func (c *Conn) HandleCrypto(level Level, data []byte) error {
 	if level == LevelEarly {
 		// RFC 9000 section 12.4: CRYPTO frames are not allowed in 0-RTT.
 		return c.fail(&Error{Code: CodeProtocolViolation, Reason: "CRYPTO data in 0-RTT"})
+	}
+	if level == LevelApplication && c.complete {
+		if err := c.post.scan(data, c.isClient); err != nil {
+			return c.fail(err)
+		}
 	}
 	if err := c.tls.HandleData(tls.QUICEncryptionLevel(level), data); err != nil {
 		return c.fail(cryptoError(err))

@@ -313,3 +313,71 @@ func mustOK(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestHelloRetryRequest makes the server ask for another key share: the
+// client's second ClientHello also travels at the Initial level.
+func TestHelloRetryRequest(t *testing.T) {
+	ccfg, scfg := configs(t)
+	scfg.TLS.CurvePreferences = []tls.CurveID{tls.CurveP256}
+	ccfg.TLS.CurvePreferences = []tls.CurveID{tls.X25519, tls.CurveP256}
+	cl, sv := handshakeOnce(t, ccfg, scfg)
+	cs := cl.c.ConnectionState()
+	if !cs.HelloRetryRequest || cs.CurveID != tls.CurveP256 || !sv.complete {
+		t.Fatalf("HRR %v curve %v complete %v", cs.HelloRetryRequest, cs.CurveID, sv.complete)
+	}
+}
+
+// TestTLSKeyUpdateRejected checks RFC 9001 section 6: a TLS KeyUpdate
+// message is a connection error 0x10a (unexpected_message).
+func TestTLSKeyUpdateRejected(t *testing.T) {
+	ccfg, scfg := configs(t)
+	cl, _ := handshakeOnce(t, ccfg, scfg)
+	keyUpdate := []byte{24, 0, 0, 1, 0} // KeyUpdate, update_not_requested
+	if code := errCode(t, cl.c.HandleCrypto(LevelApplication, keyUpdate)); code != 0x10a {
+		t.Fatalf("code %#x, want 0x10a", code)
+	}
+}
+
+func TestPostHandshakeMessages(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		toClient bool
+		data     []byte
+		want     uint64
+	}{
+		{"CertificateRequest to client", true, []byte{13, 0, 0, 2, 0, 0}, CodeProtocolViolation},
+		{"ClientHello to client", true, []byte{1, 0, 0, 0}, 0x10a},
+		{"NewSessionTicket to server", false, []byte{4, 0, 0, 1}, 0x10a},
+		{"KeyUpdate to server, split", false, []byte{24}, 0x10a},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ccfg, scfg := configs(t)
+			cl, sv := handshakeOnce(t, ccfg, scfg)
+			c := sv.c
+			if tt.toClient {
+				c = cl.c
+			}
+			if len(tt.data) == 1 {
+				mustOK(t, c.HandleCrypto(LevelApplication, tt.data))
+				tt.data = []byte{0, 0, 1, 0}
+			}
+			if code := errCode(t, c.HandleCrypto(LevelApplication, tt.data)); code != tt.want {
+				t.Fatalf("code %#x, want %#x", code, tt.want)
+			}
+		})
+	}
+}
+
+func TestPostHandshakeScannerSplitsTickets(t *testing.T) {
+	var s postHandshakeScanner
+	ticket := append([]byte{4, 0, 0, 3}, 1, 2, 3)
+	stream := append(append([]byte(nil), ticket...), ticket...)
+	for i := range stream { // one byte at a time
+		if err := s.scan(stream[i:i+1], true); err != nil {
+			t.Fatalf("byte %d: %v", i, err)
+		}
+	}
+	if err := s.scan([]byte{24, 0, 0, 1}, true); err == nil || err.Code != 0x10a {
+		t.Fatalf("KeyUpdate after tickets: %v", err)
+	}
+}
