@@ -42,6 +42,7 @@
 // # Congestion control
 //
 // CongestionController is the interface between Recovery and an algorithm.
-// NewReno (RFC 9002 section 7 and Appendix B) is provided; Pacer implements
-// the pacing of section 7.7.
+// NewReno (RFC 9002 section 7 and Appendix B, the default) and Cubic (RFC
+// 9438, without HyStart++) are provided; Pacer implements the pacing of
+// section 7.7 and is built into Recovery (NextSendTime).
 package recovery

@@ -54,7 +54,11 @@ func FuzzRecovery(f *testing.F) {
 		if len(data) > 600 {
 			data = data[:600]
 		}
-		r := New(Config{IsServer: len(data)%2 == 0}, &nopHandler{})
+		var cc CongestionController
+		if len(data)%3 == 0 {
+			cc = NewCubic(0)
+		}
+		r := New(Config{IsServer: len(data)%2 == 0, Congestion: cc}, &nopHandler{})
 		var nextPN [NumSpaces]uint64
 		now := int64(0)
 		rs := make([]quicwire.AckRange, 0, 8)

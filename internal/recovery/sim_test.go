@@ -73,10 +73,10 @@ type simPath struct {
 	loss      float64 // random loss probability of data packets
 }
 
-func runTransfer(t *testing.T, path simPath, segments int64, seed uint64) (*simSender, int64) {
+func runTransfer(t *testing.T, path simPath, cc CongestionController, segments int64, seed uint64) (*simSender, int64) {
 	rng := rand.New(rand.NewPCG(seed, 1))
 	snd := &simSender{total: segments, acked: map[int64]bool{}}
-	snd.r = New(Config{IsServer: true}, snd)
+	snd.r = New(Config{IsServer: true, Congestion: cc}, snd)
 	snd.r.SetHandshakeConfirmed(0)
 	var rcv AckTracker
 	rcv.Init(Application, 25*ms)
@@ -158,16 +158,23 @@ func TestSimulatedTransfer(t *testing.T) {
 		name    string
 		path    simPath
 		maxTime int64
+		cubic   bool
 	}{
 		// 10 Mbit/s (0.96 ms per packet), 40 ms RTT, a queue of 50 ms.
-		{"clean", simPath{oneWay: 20 * ms, perPacket: 960e3, queueMax: 50 * ms}, 3e9},
-		{"1% random loss", simPath{oneWay: 20 * ms, perPacket: 960e3, queueMax: 50 * ms, loss: 0.01}, 10e9}, // Mathis: ~6.5 s
-		{"5% random loss", simPath{oneWay: 20 * ms, perPacket: 960e3, queueMax: 50 * ms, loss: 0.05}, 30e9}, // Mathis: ~15 s
-		{"shallow queue", simPath{oneWay: 20 * ms, perPacket: 960e3, queueMax: 5 * ms}, 6e9},
+		{"clean", simPath{oneWay: 20 * ms, perPacket: 960e3, queueMax: 50 * ms}, 3e9, false},
+		{"1% random loss", simPath{oneWay: 20 * ms, perPacket: 960e3, queueMax: 50 * ms, loss: 0.01}, 10e9, false}, // Mathis: ~6.5 s
+		{"5% random loss", simPath{oneWay: 20 * ms, perPacket: 960e3, queueMax: 50 * ms, loss: 0.05}, 30e9, false}, // Mathis: ~15 s
+		{"shallow queue", simPath{oneWay: 20 * ms, perPacket: 960e3, queueMax: 5 * ms}, 6e9, false},
+		{"cubic clean", simPath{oneWay: 20 * ms, perPacket: 960e3, queueMax: 50 * ms}, 3e9, true},
+		{"cubic 1% random loss", simPath{oneWay: 20 * ms, perPacket: 960e3, queueMax: 50 * ms, loss: 0.01}, 10e9, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			snd, end := runTransfer(t, tt.path, segments, 7)
+			var cc CongestionController
+			if tt.cubic {
+				cc = NewCubic(1200)
+			}
+			snd, end := runTransfer(t, tt.path, cc, segments, 7)
 			// 2000 packets need at least 1.92 s at 10 Mbit/s.
 			if end < 1920*ms || end > tt.maxTime {
 				t.Errorf("transfer took %d ms, want between 1920 and %d", end/ms, tt.maxTime/ms)
