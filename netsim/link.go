@@ -191,7 +191,11 @@ func (l *Link) enqueue(now time.Duration, size int) (time.Duration, bool) {
 	start := max(now, l.busyUntil)
 	// Round the serialisation time up so a full-rate stream never beats
 	// the configured bandwidth.
-	tx := (time.Duration(size)*8*time.Second + time.Duration(bw) - 1) / time.Duration(bw)
+	bits := int64(size) * 8 * int64(time.Second)
+	tx := time.Duration(bits / bw)
+	if bits%bw != 0 {
+		tx++
+	}
 	l.busyUntil = start + tx
 	if l.qhead > 0 && len(l.queue) == cap(l.queue) {
 		// Compact instead of growing when the front is spent.
