@@ -163,6 +163,9 @@ func ParseLongHeader(b []byte) (Header, error) {
 	known := IsSupportedVersion(h.Version)
 	off := 5
 	for i := 0; i < 2; i++ {
+		if off >= len(b) {
+			return Header{}, errHeaderShort
+		}
 		l := int(b[off])
 		off++
 		if known && l > MaxConnIDLen {
@@ -178,14 +181,17 @@ func ParseLongHeader(b []byte) (Header, error) {
 		} else {
 			h.SrcConnID = cid
 		}
-		if i == 0 && off >= len(b) {
-			return Header{}, errHeaderShort
-		}
 	}
 	h.End = len(b)
 	switch {
 	case h.Version == 0:
-		return parseVersionList(h, b[off:])
+		rest := b[off:]
+		if len(rest) == 0 || len(rest)%4 != 0 {
+			return Header{}, errVersionListBad
+		}
+		h.Type = PacketVersionNegotiation
+		h.SupportedVersions = rest
+		return h, nil
 	case !known:
 		h.Type = PacketUnknownVersion
 		return h, nil
@@ -199,46 +205,40 @@ func ParseLongHeader(b []byte) (Header, error) {
 		h.RetryIntegrityTag = b[len(b)-16:]
 		return h, nil
 	}
-	return parseLengthFields(h, b, off)
-}
-
-// parseVersionList finishes a Version Negotiation packet.
-func parseVersionList(h Header, rest []byte) (Header, error) {
-	if len(rest) == 0 || len(rest)%4 != 0 {
-		return Header{}, errVersionListBad
+	var err error
+	h.Token, h.Length, h.PNOffset, err = parseLengthFields(b, off, h.Type == PacketInitial)
+	if err != nil {
+		return Header{}, err
 	}
-	h.Type = PacketVersionNegotiation
-	h.SupportedVersions = rest
+	h.End = h.PNOffset + int(h.Length)
 	return h, nil
 }
 
-// parseLengthFields reads the Initial token and the Length field of Initial,
-// 0-RTT and Handshake packets.
-func parseLengthFields(h Header, b []byte, off int) (Header, error) {
-	if h.Type == PacketInitial {
+// parseLengthFields reads the Initial token (when hasToken) and the Length
+// field of Initial, 0-RTT and Handshake packets, starting at off. It returns
+// plain values rather than a Header, which is too large to copy around.
+func parseLengthFields(b []byte, off int, hasToken bool) (token []byte, length uint64, pnOff int, err error) {
+	if hasToken {
 		tl, n := readVarint(b[off:])
 		if n == 0 {
-			return Header{}, errHeaderShort
+			return nil, 0, 0, errHeaderShort
 		}
 		off += n
 		if tl > uint64(len(b)-off) {
-			return Header{}, errHeaderShort
+			return nil, 0, 0, errHeaderShort
 		}
-		h.Token = b[off : off+int(tl) : off+int(tl)]
+		token = b[off : off+int(tl) : off+int(tl)]
 		off += int(tl)
 	}
 	l, n := readVarint(b[off:])
 	if n == 0 {
-		return Header{}, errHeaderShort
+		return nil, 0, 0, errHeaderShort
 	}
 	off += n
 	if l > uint64(len(b)-off) {
-		return Header{}, errLengthTooLong
+		return nil, 0, 0, errLengthTooLong
 	}
-	h.Length = l
-	h.PNOffset = off
-	h.End = off + int(l)
-	return h, nil
+	return token, l, off, nil
 }
 
 // ParseShortHeader parses a 1-RTT short header whose Destination Connection ID
