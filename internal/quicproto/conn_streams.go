@@ -237,6 +237,7 @@ func (c *Conn) appWantSend(now int64) bool {
 	if _, ok := c.streams.NextControl(); ok {
 		return true
 	}
+	c.pacedUntil = 0
 	return c.handshakeComplete && c.streams.HasSendData() && c.cwndAllows() && c.pacerAllows(now)
 }
 
