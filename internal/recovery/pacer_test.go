@@ -57,21 +57,28 @@ func TestPacerEdgeCases(t *testing.T) {
 	tests := []struct {
 		name       string
 		burst      int
+		minDelay   int64
 		cwnd       int
 		srtt       int64
 		sends      int // packets of 1200 sent at time 0 first
 		wantAfter0 int64
 	}{
-		{"no RTT: no pacing", 0, 12000, 0, 50, 0},
-		{"explicit burst", 2400, 12000, 100 * ms, 2, 8 * ms},
-		{"burst below one packet", 100, 12000, 100 * ms, 1, 8 * ms},
-		{"large window: sub-ms gaps", 0, 1200000, 10 * ms, 10, 8000},
-		{"rounding up", 0, 7, 1, 10, 138}, // 1200 * 4 / 35 = 137.1,
-		{"tiny rate saturates", 0, 1, math.MaxInt64 / 4, 10, math.MaxInt64},
+		{"no RTT: no pacing", 0, 0, 12000, 0, 50, 0},
+		{"explicit burst", 2400, 0, 12000, 100 * ms, 2, 8 * ms},
+		{"burst below one packet", 100, 0, 12000, 100 * ms, 1, 8 * ms},
+		// 150 bytes/µs: the burst is what 2 ms earn, 300 kB (250 packets),
+		// and the wait is at least 1 ms.
+		{"fast path: burst of two intervals", 0, 0, 1200000, 10 * ms, 249, 0},
+		{"fast path: wait at least 1 ms", 0, 0, 1200000, 10 * ms, 250, ms},
+		{"no minimum delay: sub-ms gaps", 0, -1, 1200000, 10 * ms, 10, 8000},
+		{"custom minimum delay", 0, 50000, 1200000, 10 * ms, 13, 50000},
+		{"rounding up", 0, -1, 7, 1, 10, 138}, // 1200 * 4 / 35 = 137.1
+		{"tiny rate saturates", 0, 0, 1, math.MaxInt64 / 4, 10, math.MaxInt64},
+		{"huge rate caps the burst", 0, 0, math.MaxInt32, 1, 10, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := Pacer{Burst: tt.burst}
+			p := Pacer{Burst: tt.burst, MinDelay: tt.minDelay}
 			for i := 0; i < tt.sends; i++ {
 				p.OnPacketSent(0, 1200, tt.cwnd, tt.srtt, 1200)
 			}
