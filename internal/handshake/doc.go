@@ -23,4 +23,14 @@
 // one session ticket after the handshake, carrying its own transport
 // parameters, and accepts 0-RTT only if they are unchanged (RFC 9001 section
 // 4.6.1).
+//
+// Cipher suites: crypto/tls ignores tls.Config.CipherSuites for TLS 1.3. A
+// Go client offers AES-128-GCM, AES-256-GCM and ChaCha20-Poly1305, ChaCha20
+// first when the CPU lacks AES-GCM hardware (always under WebAssembly), and
+// a Go server takes the first suite of its own preference list that the
+// client offers, switching to the ChaCha20-first list when the client put
+// ChaCha20 first. So two Go endpoints agree on AES-128-GCM natively and on
+// ChaCha20-Poly1305 under WebAssembly; AES-256-GCM is only chosen by other
+// stacks. The tests force each suite through crypto/tls's linkname-exported
+// preference lists (see helpers_test.go).
 package handshake

@@ -53,9 +53,10 @@ func (k *packetKey) open(pkt []byte, hdrLen int, pn uint64) ([]byte, error) {
 // Keys protects packets in one direction at one encryption level whose keys
 // never change: Initial, 0-RTT and Handshake. 1-RTT packets use OneRTTKeys.
 type Keys struct {
-	suite *suiteParams
-	pkt   *packetKey
-	hp    *headerKey
+	suite        *suiteParams
+	pkt          *packetKey
+	hp           *headerKey
+	authFailures uint64
 }
 
 // NewKeys derives packet and header protection keys from a TLS traffic
@@ -109,8 +110,17 @@ func (k *Keys) Open(pkt []byte, pnOffset int, largest int64) (pn uint64, payload
 	}
 	pn = DecodePacketNumber(largest, trunc, pnLen)
 	payload, err = k.pkt.open(pkt, pnOffset+pnLen, pn)
+	if err != nil {
+		k.authFailures++
+	}
 	return pn, payload, err
 }
+
+// AuthFailures returns the number of packets that failed authentication
+// with these keys. RFC 9001 section 6.6 counts failures across all keys of
+// a connection against the integrity limit; OneRTTKeys enforces the limit on
+// its own count, and a connection may add these counts to be exact.
+func (k *Keys) AuthFailures() uint64 { return k.authFailures }
 
 // seal is Keys.Seal with explicit keys, shared with OneRTTKeys.
 func seal(pk *packetKey, hk *headerKey, pkt []byte, pnOffset, pnLen int, pn uint64) ([]byte, error) {

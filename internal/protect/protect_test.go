@@ -276,8 +276,12 @@ func TestRoundTripAllSuites(t *testing.T) {
 					if err != nil || gotPN != pn || !bytes.Equal(pt, payload) {
 						t.Fatalf("suite %#x v%#x size %d pnLen %d: pn %d err %v", suite, version, size, pnLen, gotPN, err)
 					}
+					before := k.AuthFailures()
 					if _, _, err := k.Open(tampered, 5, int64(pn)-3); !errors.Is(err, ErrDecryptionFailed) {
 						t.Fatalf("tampered packet: err %v", err)
+					}
+					if k.AuthFailures() != before+1 {
+						t.Fatalf("AuthFailures %d, want %d", k.AuthFailures(), before+1)
 					}
 				}
 			}
