@@ -331,6 +331,12 @@ func (r *Recovery) processECN(now int64, sp *spaceState, ack Ack, sentTime int64
 // packet or time threshold condemns (RFC 9002 Appendix A.10), tells the
 // Handler and the congestion controller, checks for persistent congestion,
 // and sets the space's loss time for the packets not yet lost.
+//
+// Persistent congestion (RFC 9002 section 7.6.2) is judged within the
+// space, as section 7.6.2 allows: two ack-eliciting packets lost in this
+// call, sent after the first RTT sample, more than the persistent
+// congestion duration apart, with no packet of the space acknowledged
+// between them.
 func (r *Recovery) detectLost(now int64, space Space) {
 	sp := &r.spaces[space]
 	sp.lossTime = 0
@@ -362,8 +368,8 @@ func (r *Recovery) detectLost(now int64, space Space) {
 			continue
 		}
 		if s.TimeSent > lostSendTime && largestAcked < s.PacketNumber+packetThreshold {
-			// Not lost yet: it will be when the time threshold passes.
-			inRun = false
+			// Not lost yet: it will be when the time threshold passes. It
+			// does not break a period of loss: only an acknowledgment does.
 			if t := s.TimeSent + lossDelay; sp.lossTime == 0 || t < sp.lossTime {
 				sp.lossTime = t
 			}
