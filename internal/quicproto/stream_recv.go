@@ -158,7 +158,7 @@ func (r *RecvStream) reserve(need uint64) {
 	if need <= uint64(len(r.ring)) {
 		return
 	}
-	size := max(uint64(len(r.ring)), min(streamMinRing, r.fc.window), 64)
+	size := max(uint64(len(r.ring)), streamMinRing)
 	for size < need {
 		size *= 2
 	}

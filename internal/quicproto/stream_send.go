@@ -70,9 +70,9 @@ type SendStream struct {
 	writeBlocked bool // a Write was cut short for lack of buffer space
 }
 
-// streamMinRing is the first ring size, small so that thousands of short
-// streams stay cheap; the ring doubles from there.
-const streamMinRing = 4096
+// streamMinRing is the smallest ring, so that thousands of short streams
+// stay cheap; a ring doubles from the size first needed.
+const streamMinRing = 512
 
 // Init prepares the sending part with an initial credit from the peer and
 // the buffer limit.
@@ -123,7 +123,7 @@ func (s *SendStream) reserve(need int) {
 	if need <= len(s.ring) {
 		return
 	}
-	size := max(len(s.ring), min(streamMinRing, s.bufLimit))
+	size := max(len(s.ring), streamMinRing)
 	for size < need {
 		size *= 2
 	}
