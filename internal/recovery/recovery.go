@@ -183,6 +183,21 @@ func (r *Recovery) SetMaxDatagramSize(size int) {
 	}
 }
 
+// ResetPath restarts the RTT estimate, the congestion controller (cc, or a
+// fresh NewReno when nil) and the pacer after the connection moved to a new
+// path (RFC 9000 section 9.4). Packets in flight stay tracked.
+func (r *Recovery) ResetPath(now int64, cc CongestionController) {
+	maxAckDelay := r.rtt.MaxAckDelay
+	r.rtt.Reset()
+	r.rtt.MaxAckDelay = maxAckDelay
+	if cc == nil {
+		cc = NewNewReno(r.mss)
+	}
+	r.cc = cc
+	r.pacer = Pacer{Burst: r.pacer.Burst, MinDelay: r.pacer.MinDelay}
+	r.setTimer(now)
+}
+
 // OnPacketSent records a packet sent at now in space (RFC 9002 Appendix
 // A.5). Packet numbers must increase within a space. p.Frames is copied.
 func (r *Recovery) OnPacketSent(now int64, space Space, p SentPacket) {

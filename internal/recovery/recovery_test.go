@@ -252,3 +252,22 @@ func TestAccessors(t *testing.T) {
 	}()
 	send(r, 2*ms, Application, 2)
 }
+
+func TestResetPath(t *testing.T) {
+	r := New(Config{IsServer: true}, &recorder{})
+	r.RTT().MaxAckDelay = 10 * ms
+	send(r, 0, Application, 0, 1, 2, 3, 4)
+	mustAck(t, r, 50*ms, Application, ranges(4, 4), 0)
+	r.ResetPath(60*ms, nil)
+	if r.RTT().HasSample() || r.RTT().Smoothed() != InitialRTT || r.RTT().MaxAckDelay != 10*ms {
+		t.Errorf("RTT not reset: %+v", r.RTT())
+	}
+	if r.Congestion().Window() != 12000 || r.BytesInFlight() != 2400 { // 2 and 3 still in flight
+		t.Errorf("window %d inflight %d", r.Congestion().Window(), r.BytesInFlight())
+	}
+	c := NewCubic(1200)
+	r.ResetPath(70*ms, c)
+	if r.Congestion() != c {
+		t.Error("controller not replaced")
+	}
+}
