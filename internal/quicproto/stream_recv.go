@@ -123,7 +123,11 @@ func (r *RecvStream) OnStreamFrame(off uint64, data []byte, fin bool) (newCredit
 		return newCredit, readable, nil
 	}
 	if end > r.readOff {
-		readable = r.store(off, data) || readable
+		fresh, err := r.store(off, data)
+		if err != nil {
+			return 0, false, err
+		}
+		readable = readable || fresh
 	}
 	if r.state == RecvSizeKnown && r.recvd.ContainsRange(r.readOff, r.finalSize) {
 		r.state = RecvDataRecvd
@@ -133,23 +137,33 @@ func (r *RecvStream) OnStreamFrame(off uint64, data []byte, fin bool) (newCredit
 	return newCredit, readable, nil
 }
 
+// streamMaxRecvRanges bounds the holes a receiving part tracks: the
+// mitigation for stream fragmentation attacks of RFC 9000 section 21.6.
+// An honest peer stays far below it (it would need thousands of losses
+// in one window).
+const streamMaxRecvRanges = 2048
+
 // store copies the part of data at or above readOff into the ring and
 // reports whether bytes became readable at readOff.
-func (r *RecvStream) store(off uint64, data []byte) bool {
+func (r *RecvStream) store(off uint64, data []byte) (bool, error) {
 	if off < r.readOff {
 		data = data[r.readOff-off:]
 		off = r.readOff
 	}
 	end := off + uint64(len(data))
 	if r.recvd.ContainsRange(off, end) {
-		return false // duplicate
+		return false, nil // duplicate
 	}
 	r.reserve(end - r.readOff)
 	pos := off % uint64(len(r.ring))
 	n := copy(r.ring[pos:], data)
 	copy(r.ring, data[n:])
 	r.recvd.Add(off, end)
-	return off == r.readOff || r.recvd.At(0).Start == r.readOff && off <= r.recvd.At(0).End
+	if r.recvd.Len() > streamMaxRecvRanges {
+		return false, streamErr(InternalError, streamFrameStream, "too many gaps in stream data")
+	}
+	first := r.recvd.At(0)
+	return first.Start == r.readOff && off <= first.End, nil
 }
 
 // reserve grows the ring to hold need bytes from readOff on, moving the

@@ -296,3 +296,13 @@ func TestRecvStreamAutoTune(t *testing.T) {
 		})
 	}
 }
+
+// TestRecvStreamFragmentation checks the bound on reassembly holes.
+func TestRecvStreamFragmentation(t *testing.T) {
+	r := newTestRecv(1 << 20)
+	var err error
+	for i := uint64(0); i <= streamMaxRecvRanges && err == nil; i++ {
+		_, _, err = r.OnStreamFrame(1+2*i, []byte{1}, false)
+	}
+	wantCode(t, err, InternalError)
+}

@@ -148,6 +148,19 @@ func (s *Stream) CancelRead(code uint64) {
 // streams, connection-level flow control, the round-robin queue of
 // streams with data to send, the queue of pending control frames, and
 // notices for the application.
+//
+// The conn drives it without knowing stream internals:
+//   - SetPeerLimits once the peer's transport parameters are known;
+//     SetTime whenever the conn is driven (clock and smoothed RTT).
+//   - On*Frame methods for each received stream or flow-control frame; an
+//     error is a connection error (*TransportError with the RFC code).
+//   - NextControl / OnControlSent to fill packets with control frames,
+//     then NextChunk (while HasSendData) for STREAM frames; the conn keeps
+//     what it sent in its packet records and later reports each frame with
+//     OnStreamAcked / OnStreamLost / OnControlAcked / OnControlLost.
+//   - NextNotice to turn stream happenings into application events.
+//
+// The application works on *Stream values from OpenStream and Get.
 type StreamMap struct {
 	cfg     StreamMapConfig
 	streams map[StreamID]*Stream
