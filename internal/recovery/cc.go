@@ -66,6 +66,11 @@ type NewReno struct {
 	// window grows by one datagram per window acknowledged without the
 	// rounding loss of mss*size/window per packet.
 	acc int
+	// HyStart enables HyStart++ (RFC 9406) in slow start: the RTT is
+	// watched and slow start ends on a sustained RTT rise rather than on
+	// loss. Off by default, as in RFC 9002.
+	HyStart bool
+	hs      hyStart
 }
 
 // NewNewReno returns a NewReno controller for a maximum datagram size
@@ -74,12 +79,14 @@ func NewNewReno(mss int) *NewReno {
 	if mss <= 0 {
 		mss = DefaultMaxDatagramSize
 	}
-	return &NewReno{
+	c := &NewReno{
 		mss:      mss,
 		window:   InitialWindow(mss),
 		ssthresh: math.MaxInt,
 		recovery: math.MinInt64,
 	}
+	c.hs.reset()
+	return c
 }
 
 // OnPacketSent implements CongestionController; NewReno needs nothing.
@@ -93,7 +100,15 @@ func (c *NewReno) OnPacketAcked(now int64, p AckedPacket, rtt *RTTStats) {
 		return
 	}
 	if c.window < c.ssthresh {
-		c.window += p.Size
+		divisor := 1
+		if c.HyStart {
+			var exit bool
+			if divisor, exit = c.hs.onAck(now, p.TimeSent, rtt); exit {
+				c.ssthresh = c.window // on to congestion avoidance
+				return
+			}
+		}
+		c.window += p.Size / divisor
 		return
 	}
 	c.acc += p.Size
@@ -122,6 +137,7 @@ func (c *NewReno) OnPersistentCongestion(now int64) {
 	c.window = MinimumWindow(c.mss)
 	c.recovery = math.MinInt64
 	c.acc = 0
+	c.hs.reset()
 }
 
 // Window implements CongestionController.

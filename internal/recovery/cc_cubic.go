@@ -27,6 +27,10 @@ type Cubic struct {
 	k          float64 // K: seconds from epoch start until W_cubic reaches W_max
 	epochStart int64   // start of the current growth epoch; math.MinInt64 when none
 	wEst       float64 // W_est: the Reno-friendly window estimate, bytes
+
+	// HyStart enables HyStart++ (RFC 9406) in slow start, as for NewReno.
+	HyStart bool
+	hs      hyStart
 }
 
 // NewCubic returns a CUBIC controller for a maximum datagram size
@@ -35,13 +39,15 @@ func NewCubic(mss int) *Cubic {
 	if mss <= 0 {
 		mss = DefaultMaxDatagramSize
 	}
-	return &Cubic{
+	c := &Cubic{
 		mss:        mss,
 		window:     float64(InitialWindow(mss)),
 		ssthresh:   math.Inf(1),
 		recovery:   math.MinInt64,
 		epochStart: math.MinInt64,
 	}
+	c.hs.reset()
+	return c
 }
 
 // OnPacketSent implements CongestionController; CUBIC needs nothing.
@@ -74,7 +80,17 @@ func (c *Cubic) OnPacketAcked(now int64, p AckedPacket, rtt *RTTStats) {
 	}
 	size := float64(p.Size)
 	if c.window < c.ssthresh {
-		c.window += size
+		divisor := 1
+		if c.HyStart {
+			var exit bool
+			if divisor, exit = c.hs.onAck(now, p.TimeSent, rtt); exit {
+				// On to congestion avoidance, with the curve's plateau at
+				// the window reached.
+				c.ssthresh, c.wMax, c.prior = c.window, c.window, c.window
+				return
+			}
+		}
+		c.window += size / float64(divisor)
 		return
 	}
 	if c.epochStart == math.MinInt64 {
@@ -128,6 +144,7 @@ func (c *Cubic) OnPersistentCongestion(now int64) {
 	c.window = float64(MinimumWindow(c.mss))
 	c.recovery = math.MinInt64
 	c.epochStart = math.MinInt64
+	c.hs.reset()
 }
 
 // Window implements CongestionController.

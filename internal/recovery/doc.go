@@ -43,6 +43,7 @@
 //
 // CongestionController is the interface between Recovery and an algorithm.
 // NewReno (RFC 9002 section 7 and Appendix B, the default) and Cubic (RFC
-// 9438, without HyStart++) are provided; Pacer implements the pacing of
-// section 7.7 and is built into Recovery (NextSendTime).
+// 9438) are provided, both with optional HyStart++ (RFC 9406); Pacer
+// implements the pacing of section 7.7 and is built into Recovery
+// (NextSendTime).
 package recovery

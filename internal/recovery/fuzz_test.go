@@ -55,8 +55,17 @@ func FuzzRecovery(f *testing.F) {
 			data = data[:600]
 		}
 		var cc CongestionController
-		if len(data)%3 == 0 {
+		switch len(data) % 4 {
+		case 0:
 			cc = NewCubic(0)
+		case 1:
+			c := NewCubic(0)
+			c.HyStart = true
+			cc = c
+		case 2:
+			c := NewNewReno(0)
+			c.HyStart = true
+			cc = c
 		}
 		r := New(Config{IsServer: len(data)%2 == 0, Congestion: cc}, &nopHandler{})
 		var nextPN [NumSpaces]uint64

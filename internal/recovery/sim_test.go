@@ -159,20 +159,29 @@ func TestSimulatedTransfer(t *testing.T) {
 		path    simPath
 		maxTime int64
 		cubic   bool
+		hystart bool
 	}{
 		// 10 Mbit/s (0.96 ms per packet), 40 ms RTT, a queue of 50 ms.
-		{"clean", simPath{oneWay: 20 * ms, perPacket: 960e3, queueMax: 50 * ms}, 3e9, false},
-		{"1% random loss", simPath{oneWay: 20 * ms, perPacket: 960e3, queueMax: 50 * ms, loss: 0.01}, 10e9, false}, // Mathis: ~6.5 s
-		{"5% random loss", simPath{oneWay: 20 * ms, perPacket: 960e3, queueMax: 50 * ms, loss: 0.05}, 30e9, false}, // Mathis: ~15 s
-		{"shallow queue", simPath{oneWay: 20 * ms, perPacket: 960e3, queueMax: 5 * ms}, 6e9, false},
-		{"cubic clean", simPath{oneWay: 20 * ms, perPacket: 960e3, queueMax: 50 * ms}, 3e9, true},
-		{"cubic 1% random loss", simPath{oneWay: 20 * ms, perPacket: 960e3, queueMax: 50 * ms, loss: 0.01}, 10e9, true},
+		{"clean", simPath{oneWay: 20 * ms, perPacket: 960e3, queueMax: 50 * ms}, 3e9, false, false},
+		{"1% random loss", simPath{oneWay: 20 * ms, perPacket: 960e3, queueMax: 50 * ms, loss: 0.01}, 10e9, false, false}, // Mathis: ~6.5 s
+		{"5% random loss", simPath{oneWay: 20 * ms, perPacket: 960e3, queueMax: 50 * ms, loss: 0.05}, 30e9, false, false}, // Mathis: ~15 s
+		{"shallow queue", simPath{oneWay: 20 * ms, perPacket: 960e3, queueMax: 5 * ms}, 6e9, false, false},
+		{"cubic clean", simPath{oneWay: 20 * ms, perPacket: 960e3, queueMax: 50 * ms}, 3e9, true, false},
+		{"cubic 1% random loss", simPath{oneWay: 20 * ms, perPacket: 960e3, queueMax: 50 * ms, loss: 0.01}, 10e9, true, false},
+		{"hystart clean", simPath{oneWay: 20 * ms, perPacket: 960e3, queueMax: 50 * ms}, 3e9, false, true},
+		{"cubic hystart clean", simPath{oneWay: 20 * ms, perPacket: 960e3, queueMax: 50 * ms}, 3e9, true, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var cc CongestionController
+			var cc CongestionController = &NewReno{}
 			if tt.cubic {
-				cc = NewCubic(1200)
+				c := NewCubic(1200)
+				c.HyStart = tt.hystart
+				cc = c
+			} else {
+				c := NewNewReno(1200)
+				c.HyStart = tt.hystart
+				cc = c
 			}
 			snd, end := runTransfer(t, tt.path, cc, segments, 7)
 			// 2000 packets need at least 1.92 s at 10 Mbit/s.
