@@ -14,8 +14,10 @@ const (
 // Cubic is the CUBIC congestion controller (RFC 9438) for QUIC: slow start
 // and the recovery period and persistent congestion of RFC 9002, with
 // CUBIC's window growth in congestion avoidance, its Reno-friendly region
-// and fast convergence. It omits HyStart++ and the undo of spurious
-// congestion events. The zero value is not ready: use NewCubic.
+// and fast convergence; HyStart++ is optional. It omits the undo of
+// spurious congestion events and the epoch shift after idle periods
+// (app-limited packets simply do not grow the window). The zero value is
+// not ready: use NewCubic.
 type Cubic struct {
 	mss      int
 	window   float64 // cwnd in bytes; fractional growth accumulates
