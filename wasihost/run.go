@@ -113,6 +113,17 @@ func Start(ctx context.Context, wasm []byte, cfg Config) (*Process, error) {
 		return nil, fmt.Errorf("wasihost: %w", err)
 	}
 	mc := moduleConfig(cfg, bell)
+	if bell != nil {
+		// wazero checks ctx only while the module runs; a module asleep
+		// in poll_oneoff on the doorbell wakes when it hangs up.
+		go func() {
+			select {
+			case <-ctx.Done():
+				bell.hangup()
+			case <-p.done:
+			}
+		}()
+	}
 	go func() {
 		defer close(p.done)
 		_, err := r.InstantiateModule(ctx, compiled, mc)
@@ -251,13 +262,20 @@ func (d *doorbell) ring(fd int32) {
 	}
 }
 
+// hangup closes the write end: the module's stdin polls readable (EOF).
+func (d *doorbell) hangup() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.done {
+		d.done = true
+		d.w.Close()
+	}
+}
+
 func (d *doorbell) close() {
 	if d == nil {
 		return
 	}
-	d.mu.Lock()
-	d.done = true
-	d.mu.Unlock()
-	d.w.Close()
+	d.hangup()
 	d.r.Close()
 }

@@ -182,6 +182,7 @@ func deadline() {
 	}()
 	_, _, err = c.ReadFrom(make([]byte, 10))
 	fmt.Println("RESET", errors.Is(err, os.ErrDeadlineExceeded))
+	c.SetReadDeadline(time.Time{})
 	go func() {
 		time.Sleep(30 * time.Millisecond)
 		c.Close()
