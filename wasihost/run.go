@@ -205,6 +205,7 @@ func moduleConfig(cfg Config, bell *doorbell) wazero.ModuleConfig {
 	}
 	mc = mc.WithFSConfig(fs)
 	for _, kv := range cfg.Env {
+		// wazero keeps the last value of a repeated key, as os/exec does.
 		if k, v, ok := cutEnv(kv); ok && k != wasi.WakeEnv {
 			mc = mc.WithEnv(k, v)
 		}

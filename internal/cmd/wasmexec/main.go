@@ -8,6 +8,9 @@
 // monotonic clocks, nanosleep and crypto randomness, and exits with the module's
 // exit status.
 //
+// It runs modules with wasihost, so they also get UDP sockets (package wasi)
+// on loopback addresses; the module's stdin is the sockets' doorbell.
+//
 // Compiled modules are cached in $H3WASI_WASM_CACHE (default: a directory under
 // the user cache directory), which makes repeated runs of the same test binary
 // start in milliseconds.
@@ -15,16 +18,11 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
-	"github.com/tetratelabs/wazero"
-	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
-	"github.com/tetratelabs/wazero/sys"
+	"github.com/h3wasi/h3wasi/wasihost"
 )
 
 func main() {
@@ -46,49 +44,28 @@ func cacheDir() string {
 }
 
 func run(path string, args []string) int {
-	ctx := context.Background()
 	bin, err := os.ReadFile(path)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "wasmexec:", err)
 		return 2
 	}
-	rc := wazero.NewRuntimeConfig().WithCloseOnContextDone(true)
-	if cache, err := wazero.NewCompilationCacheWithDir(cacheDir()); err == nil {
-		rc = rc.WithCompilationCache(cache)
-	}
-	r := wazero.NewRuntimeWithConfig(ctx, rc)
-	defer r.Close(ctx)
-	wasi_snapshot_preview1.MustInstantiate(ctx, r)
-
-	compiled, err := r.CompileModule(ctx, bin)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "wasmexec: compile:", err)
-		return 2
-	}
-	cfg := wazero.NewModuleConfig().
-		WithArgs(append([]string{filepath.Base(path)}, args...)...).
-		WithStdin(os.Stdin).WithStdout(os.Stdout).WithStderr(os.Stderr).
-		WithSysWalltime().WithSysNanotime().WithSysNanosleep().
-		WithRandSource(rand.Reader).
-		WithFSConfig(wazero.NewFSConfig().WithDirMount("/", "/"))
-	for _, kv := range os.Environ() {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			cfg = cfg.WithEnv(k, v)
-		}
-	}
+	env := os.Environ()
 	if wd, err := os.Getwd(); err == nil {
 		// Go's os.Getwd on wasip1 reads $PWD.
-		cfg = cfg.WithEnv("PWD", wd)
+		env = append(env, "PWD="+wd)
 	}
-	_, err = r.InstantiateModule(ctx, compiled, cfg)
-	var exit *sys.ExitError
-	switch {
-	case err == nil:
-		return 0
-	case errors.As(err, &exit):
-		return int(exit.ExitCode())
-	default:
+	code, err := wasihost.Run(context.Background(), bin, wasihost.Config{
+		Args:        append([]string{filepath.Base(path)}, args...),
+		Env:         env,
+		Stdout:      os.Stdout,
+		Stderr:      os.Stderr,
+		Dirs:        []wasihost.Dir{{Host: "/", Guest: "/"}},
+		MaxSockets:  1024,
+		MemoryLimit: 4 << 30, // WebAssembly's own limit: test binaries get all they ask for
+		CacheDir:    cacheDir(),
+	})
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "wasmexec:", err)
-		return 1
 	}
+	return code
 }
