@@ -58,7 +58,8 @@ type Encoder struct {
 	reps    []rep
 	secRefs []uint64
 	scratch []byte
-	free    [][]uint64
+	free    [][]uint64     // reusable refs slices
+	recFree [][]sectionRec // reusable per-stream section lists
 }
 
 // NewEncoder returns an encoder for a peer with the given settings.

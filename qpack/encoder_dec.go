@@ -68,8 +68,10 @@ func (e *Encoder) sectionAck(streamID uint64) error {
 	s := secs[0]
 	if len(secs) == 1 {
 		delete(e.streams, streamID)
+		e.recFree = append(e.recFree, secs[:0])
 	} else {
-		e.streams[streamID] = secs[1:]
+		n := copy(secs, secs[1:])
+		e.streams[streamID] = secs[:n]
 	}
 	e.release(s)
 	if s.ric > e.knownReceived {
@@ -83,10 +85,14 @@ func (e *Encoder) sectionAck(streamID uint64) error {
 // the stream is released (RFC 9204 Section 4.4.2). Unknown streams are not
 // an error: the decoder may cancel streams that had no dynamic references.
 func (e *Encoder) cancelStream(streamID uint64) {
-	for _, s := range e.streams[streamID] {
+	secs, ok := e.streams[streamID]
+	for _, s := range secs {
 		e.release(s)
 	}
-	delete(e.streams, streamID)
+	if ok {
+		delete(e.streams, streamID)
+		e.recFree = append(e.recFree, secs[:0])
+	}
 	e.updateBlocking(streamID)
 }
 

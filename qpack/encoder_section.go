@@ -74,7 +74,12 @@ func (e *Encoder) record(streamID, ric uint64) {
 		e.free = e.free[:n-1]
 	}
 	refs = append(refs, e.secRefs...)
-	e.streams[streamID] = append(e.streams[streamID], sectionRec{ric: ric, refs: refs})
+	secs, ok := e.streams[streamID]
+	if !ok && len(e.recFree) > 0 {
+		secs = e.recFree[len(e.recFree)-1]
+		e.recFree = e.recFree[:len(e.recFree)-1]
+	}
+	e.streams[streamID] = append(secs, sectionRec{ric: ric, refs: refs})
 	e.unacked++
 	if ric > e.knownReceived && !e.isBlocking(streamID) {
 		e.blocking = append(e.blocking, streamID)
@@ -212,7 +217,9 @@ func (e *Encoder) usable(st *sectionState, abs uint64) bool {
 
 // refer counts a reference from the section being built.
 func (e *Encoder) refer(st *sectionState, r rep) rep {
-	e.table.get(r.idx).refs++
+	t := e.table.get(r.idx)
+	t.refs++
+	t.hits++
 	e.secRefs = append(e.secRefs, r.idx)
 	st.ric = max(st.ric, r.idx+1)
 	return r

@@ -77,17 +77,25 @@ func (e *Encoder) makeRoom(size uint64) bool {
 		return false
 	}
 	free := e.capacity - e.table.size
-	abs := e.table.dropped
-	for free < size {
+	if !e.evictable(e.table.dropped, size-min(size, free)) {
+		return false
+	}
+	for e.capacity-e.table.size < size {
+		e.evictOldest()
+	}
+	return true
+}
+
+// evictable reports whether the entries from absolute index abs on, oldest
+// first, that are acknowledged and unreferenced add up to at least need
+// bytes.
+func (e *Encoder) evictable(abs, need uint64) bool {
+	for ; need > 0; abs++ {
 		t := e.table.get(abs)
 		if t == nil || t.refs > 0 || abs >= e.knownReceived {
 			return false
 		}
-		free += t.size()
-		abs++
-	}
-	for e.table.dropped < abs {
-		e.evictOldest()
+		need -= min(need, t.size())
 	}
 	return true
 }

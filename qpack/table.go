@@ -6,9 +6,11 @@ const entryOverhead = 32
 // tableEntry is one dynamic table entry.
 type tableEntry struct {
 	name, value string
-	// refs counts the unacknowledged field sections referencing the entry;
-	// only the encoder uses it.
+	// refs counts the unacknowledged field sections referencing the entry,
+	// and hits the references since it was inserted; only the encoder uses
+	// them.
 	refs int
+	hits uint32
 }
 
 func (e *tableEntry) size() uint64 {
