@@ -166,17 +166,18 @@ func TestMaxDataLen(t *testing.T) {
 		}
 	}
 	// Exhaustively: the result fits and one more byte does not.
+	big := make([]byte, 20001)
 	for space := 0; space < 20000; space += 7 {
 		f := StreamFrame{StreamID: 1 << 20, Offset: 99}
 		n := f.MaxDataLen(space)
 		if n < 0 {
 			continue
 		}
-		f.Data = make([]byte, n)
+		f.Data = big[:n]
 		if f.Len() > space {
 			t.Fatalf("space %d: %d bytes gives Len %d", space, n, f.Len())
 		}
-		f.Data = make([]byte, n+1)
+		f.Data = big[:n+1]
 		if f.Len() <= space {
 			t.Fatalf("space %d: %d bytes still fit", space, n+1)
 		}
