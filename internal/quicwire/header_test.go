@@ -335,6 +335,8 @@ func TestZeroAllocs(t *testing.T) {
 		{"ParseShortHeader", func() { _, _ = ParseHeader(streamEnc, 8) }},
 		{"PaddingFrame.Append", func() { buf = PaddingFrame{Count: 500}.Append(buf[:0]) }},
 		{"malformed header", func() { _, _ = ParseHeader([]byte{0xc0, 0, 0}, 8) }},
+		{"AppendVarintLen", func() { buf = AppendVarintLen(buf[:0], 5, 4) }},
+		{"PeekDstConnID", func() { _, _ = PeekDstConnID(long, 8) }},
 	}
 	for _, tt := range tests {
 		if n := testing.AllocsPerRun(50, tt.f); n != 0 {
