@@ -107,7 +107,7 @@ func TestStreamPairTransfer(t *testing.T) {
 	for _, loss := range []int{0, 10, 30} {
 		for _, cancel := range []int{0, 20} {
 			for seed := range uint64(3) {
-				testStreamPair(t, loss, cancel, seed)
+				testStreamPair(t, loss, cancel, seed, 20, 20000)
 			}
 		}
 	}
@@ -152,7 +152,17 @@ func (st *pairSide) pump(t *testing.T, buf []byte) {
 	}
 }
 
-func testStreamPair(t *testing.T, loss, cancel int, seed uint64) {
+// FuzzStreamPair runs the pair transfer with fuzzed loss, cancellation
+// and randomness seed, checking byte-exact delivery and clean-up.
+func FuzzStreamPair(f *testing.F) {
+	f.Add(uint64(1), uint8(10), uint8(0))
+	f.Add(uint64(2), uint8(40), uint8(30))
+	f.Fuzz(func(t *testing.T, seed uint64, loss, cancel uint8) {
+		testStreamPair(t, int(loss%60), int(cancel%100), seed, 6, 5000)
+	})
+}
+
+func testStreamPair(t *testing.T, loss, cancel int, seed uint64, nStreams, maxReq int) {
 	cfg := StreamMapConfig{MaxIncomingBidi: 4, MaxIncomingUni: 4, StreamWindow: 4000,
 		MaxStreamWindow: 64000, ConnWindow: 6000, MaxConnWindow: 100000, SendBuffer: 3000}
 	lim := StreamPeerLimits{MaxData: 6000, MaxStreamDataBidiLocal: 4000,
@@ -164,10 +174,9 @@ func testStreamPair(t *testing.T, loss, cancel int, seed uint64) {
 	p.cli.SetPeerLimits(lim)
 	p.srv.SetPeerLimits(lim)
 
-	const nStreams = 20
 	reqs := make([][]byte, nStreams)
 	for i := range reqs {
-		reqs[i] = make([]byte, p.rng.IntN(20000))
+		reqs[i] = make([]byte, p.rng.IntN(maxReq))
 		for j := range reqs[i] {
 			reqs[i][j] = byte(p.rng.Uint32())
 		}
