@@ -1,0 +1,63 @@
+package quic
+
+import (
+	"context"
+	"crypto/tls"
+
+	"github.com/h3wasi/h3wasi/wasi"
+)
+
+// ListenAddr listens on a new UDP socket at addr (host:port). It opens the socket with
+// package wasi, which is net.ListenPacket natively and the host's sockets under
+// GOOS=wasip1, so the same program runs in both. Closing the Listener closes the socket
+// and every connection.
+func ListenAddr(addr string, tlsConf *tls.Config, conf *Config) (*Listener, error) {
+	pc, err := wasi.ListenPacket("udp", addr)
+	if err != nil {
+		return nil, err
+	}
+	t := &Transport{Conn: pc}
+	ln, err := t.Listen(tlsConf, conf)
+	if err != nil {
+		pc.Close()
+		return nil, err
+	}
+	ln.ownsTransport = true
+	return ln, nil
+}
+
+// DialAddr connects to addr (host:port) from a new UDP socket (opened like ListenAddr's),
+// which the connection owns: it closes when the connection ends.
+func DialAddr(ctx context.Context, addr string, tlsConf *tls.Config, conf *Config) (*Conn, error) {
+	ua, err := wasi.ResolveUDPAddr("udp", addr)
+	if err != nil {
+		return nil, err
+	}
+	network, local := "udp4", "0.0.0.0:0"
+	if ap := ua.AddrPort(); ap.Addr().Unmap().Is6() {
+		network, local = "udp6", "[::]:0"
+	}
+	pc, err := wasi.ListenPacket(network, local)
+	if err != nil {
+		return nil, err
+	}
+	t := &Transport{Conn: pc}
+	c, err := t.dial(ua, tlsConf, conf)
+	if err != nil {
+		pc.Close()
+		return nil, err
+	}
+	t.mu.Lock()
+	c.ownsTransport = true
+	t.mu.Unlock()
+	select {
+	case <-c.handshakeDone:
+		return c, nil
+	case <-c.ctx.Done():
+		t.Close()
+		return nil, context.Cause(c.ctx)
+	case <-ctx.Done():
+		c.CloseWithError(0, "")
+		return nil, ctx.Err()
+	}
+}

@@ -1,0 +1,99 @@
+package quic
+
+import (
+	"crypto/rand"
+	"crypto/tls"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/h3wasi/h3wasi/internal/quicproto"
+)
+
+// Config configures connections. The zero value of every field selects the default
+// documented on it; a nil *Config means all defaults. A Config may be shared by many
+// connections and must not be modified after it was passed to Listen or Dial.
+type Config struct {
+	// HandshakeIdleTimeout bounds the whole handshake. Default 10 s.
+	HandshakeIdleTimeout time.Duration
+	// MaxIdleTimeout closes a connection after this long without a packet from the peer
+	// (the smaller of both sides' values applies, RFC 9000 section 10.1). Default 30 s.
+	MaxIdleTimeout time.Duration
+	// KeepAlivePeriod sends a PING when nothing was sent for this long (capped at half
+	// the idle timeout). 0 disables keep-alives.
+	KeepAlivePeriod time.Duration
+
+	// MaxIncomingStreams and MaxIncomingUniStreams limit how many bidirectional and
+	// unidirectional streams the peer may have open at once. Defaults 100; a negative
+	// value allows none.
+	MaxIncomingStreams, MaxIncomingUniStreams int64
+
+	// InitialStreamReceiveWindow is each stream's first receive window; it auto-tunes up
+	// to MaxStreamReceiveWindow. Defaults 512 KiB and 6 MiB.
+	InitialStreamReceiveWindow, MaxStreamReceiveWindow uint64
+	// InitialConnectionReceiveWindow and MaxConnectionReceiveWindow do the same for the
+	// whole connection. Defaults 768 KiB and 15 MiB.
+	InitialConnectionReceiveWindow, MaxConnectionReceiveWindow uint64
+
+	// MaxIncomingConnections caps the server connections alive at once on a Listener;
+	// Initial packets beyond it are dropped. Default 10,000.
+	MaxIncomingConnections int
+
+	// Tracer, when set, is called for every connection event the driver sees (see
+	// TraceEvent): a hook for qlog writers and metrics. It runs with the transport's
+	// lock held and must not block or call back into the package.
+	Tracer func(TraceEvent)
+
+	// Logger receives debug logs of connection life cycles. Default: none.
+	Logger *slog.Logger
+}
+
+// errNoALPN reports a tls.Config without NextProtos, which QUIC requires (RFC 9001 8.1).
+var errNoALPN = errors.New("quic: tls.Config.NextProtos must name an application protocol")
+
+// coreConfig converts the public configuration to the core's.
+func (c *Config) coreConfig(tlsConf *tls.Config) (*quicproto.Config, error) {
+	if tlsConf == nil {
+		return nil, errors.New("quic: a tls.Config is required")
+	}
+	if len(tlsConf.NextProtos) == 0 {
+		return nil, errNoALPN
+	}
+	if c == nil {
+		c = &Config{}
+	}
+	return &quicproto.Config{
+		TLS:                   tlsConf,
+		Rand:                  rand.Reader,
+		MaxIdleTimeout:        c.MaxIdleTimeout,
+		HandshakeTimeout:      c.HandshakeIdleTimeout,
+		KeepAlivePeriod:       c.KeepAlivePeriod,
+		InitialStreamWindow:   c.InitialStreamReceiveWindow,
+		MaxStreamWindow:       c.MaxStreamReceiveWindow,
+		InitialConnWindow:     c.InitialConnectionReceiveWindow,
+		MaxConnWindow:         c.MaxConnectionReceiveWindow,
+		MaxIncomingStreams:    c.MaxIncomingStreams,
+		MaxIncomingUniStreams: c.MaxIncomingUniStreams,
+	}, nil
+}
+
+func (c *Config) tracer() func(TraceEvent) {
+	if c == nil {
+		return nil
+	}
+	return c.Tracer
+}
+
+func (c *Config) logger() *slog.Logger {
+	if c == nil {
+		return nil
+	}
+	return c.Logger
+}
+
+func (c *Config) maxConns() int {
+	if c == nil {
+		return 0
+	}
+	return c.MaxIncomingConnections
+}

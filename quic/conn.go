@@ -1,0 +1,268 @@
+package quic
+
+import (
+	"context"
+	"crypto/tls"
+	"log/slog"
+	"net"
+	"net/netip"
+	"time"
+
+	"github.com/h3wasi/h3wasi/internal/quicproto"
+)
+
+// Conn is a QUIC connection. Its methods are safe for concurrent use.
+type Conn struct {
+	t        *Transport
+	core     *quicproto.Conn
+	ep       *quicproto.Endpoint
+	isServer bool
+	ln       *Listener // server connections: where to queue it once the handshake is done
+	tracer   func(TraceEvent)
+	logger   *slog.Logger
+
+	timer     *time.Timer
+	armed     int64 // the deadline the timer is set for (0: stopped)
+	forgotten bool  // removed from the transport; the core is no longer driven
+
+	handshakeDone chan struct{}
+	ctx           context.Context
+	cancel        context.CancelCauseFunc
+	closeErr      error // why the connection ended (nil while open)
+
+	streams    map[quicproto.StreamID]*stream
+	acceptBidi []*stream
+	acceptUni  []*stream
+	bidiReady  chan struct{} // signalled when acceptBidi grows
+	uniReady   chan struct{} // signalled when acceptUni grows
+	openReady  chan struct{} // signalled when the peer raises a stream limit
+
+	// ownsTransport: the connection came from DialAddr, so its end closes the transport.
+	ownsTransport bool
+	peerAP        netip.AddrPort // cache for netAddr
+	peerNet       net.Addr
+}
+
+// newConn wraps a core connection; the caller holds t.mu.
+func (t *Transport) newConn(core *quicproto.Conn, ep *quicproto.Endpoint, conf *Config, peer net.Addr) *Conn {
+	c := &Conn{
+		t: t, core: core, ep: ep, isServer: core.IsServer(),
+		tracer: conf.tracer(), logger: conf.logger(),
+		handshakeDone: make(chan struct{}),
+		bidiReady:     make(chan struct{}, 1),
+		uniReady:      make(chan struct{}, 1),
+		openReady:     make(chan struct{}, 1),
+		streams:       make(map[quicproto.StreamID]*stream),
+	}
+	c.ctx, c.cancel = context.WithCancelCause(context.Background())
+	c.timer = time.AfterFunc(time.Hour, c.onTimer)
+	c.timer.Stop()
+	if peer != nil {
+		c.peerAP, c.peerNet = core.RemoteAddr(), peer
+	}
+	t.conns[core] = c
+	c.trace(TraceConnStarted, 0, 0, nil)
+	if c.logger != nil {
+		c.logger.Debug("quic: connection started", slog.Bool("server", c.isServer),
+			slog.String("peer", core.RemoteAddr().String()))
+	}
+	return c
+}
+
+// signal wakes one waiter of ch without blocking (ch has capacity 1).
+func signal(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+// flush runs after any input to the core (datagram, timeout, application call): it
+// dispatches the core's events, sends every datagram the core has, and re-arms the timer.
+// The caller holds t.mu.
+func (c *Conn) flush(now int64) {
+	if c.forgotten {
+		return
+	}
+	t := c.t
+	c.handleEvents()
+	for {
+		n, to, ok := c.core.Send(now, t.sendBuf)
+		if !ok {
+			break
+		}
+		t.writeTo(t.sendBuf[:n], to, c)
+	}
+	c.handleEvents()
+	if c.core.Done() {
+		t.forget(c)
+		return
+	}
+	c.arm(now)
+}
+
+// arm sets the connection's one timer to the core's deadline.
+func (c *Conn) arm(now int64) {
+	d := c.core.Deadline()
+	if d == c.armed {
+		return
+	}
+	c.armed = d
+	if d == 0 {
+		c.timer.Stop()
+		return
+	}
+	c.timer.Reset(time.Duration(d - now))
+}
+
+// onTimer runs the core's expired timers.
+func (c *Conn) onTimer() {
+	t := c.t
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if c.forgotten {
+		return
+	}
+	now := t.now()
+	c.armed = 0
+	if d := c.core.Deadline(); d != 0 && d <= now {
+		c.core.HandleTimeout(now)
+	}
+	c.flush(now)
+}
+
+// handleEvents turns the core's events into wake-ups.
+func (c *Conn) handleEvents() {
+	for {
+		ev, ok := c.core.NextEvent()
+		if !ok {
+			return
+		}
+		switch ev.Kind {
+		case quicproto.EventHandshakeDone:
+			c.onHandshakeDone()
+		case quicproto.EventStreamOpened:
+			c.onStreamOpened(ev.Stream)
+		case quicproto.EventStreamReadable:
+			if s := c.streams[ev.Stream]; s != nil {
+				signal(s.readReady)
+			}
+		case quicproto.EventStreamWritable:
+			if s := c.streams[ev.Stream]; s != nil {
+				signal(s.writeReady)
+			}
+		case quicproto.EventStreamsAvailable:
+			signal(c.openReady)
+		case quicproto.EventClosed:
+			c.onClosed(ev.Err)
+		}
+	}
+}
+
+func (c *Conn) onHandshakeDone() {
+	select {
+	case <-c.handshakeDone:
+		return
+	default:
+	}
+	close(c.handshakeDone)
+	c.trace(TraceHandshakeDone, 0, 0, nil)
+	if c.ln != nil {
+		c.ln.enqueue(c)
+	}
+}
+
+func (c *Conn) onStreamOpened(id quicproto.StreamID) {
+	cs := c.core.Stream(id)
+	if cs == nil || c.streams[id] != nil {
+		return
+	}
+	s := c.newStream(cs)
+	c.trace(TraceStreamAccepted, 0, int64(id), nil)
+	if id.IsUni() {
+		c.acceptUni = append(c.acceptUni, s)
+		signal(c.uniReady)
+	} else {
+		c.acceptBidi = append(c.acceptBidi, s)
+		signal(c.bidiReady)
+	}
+}
+
+func (c *Conn) onClosed(err error) {
+	if c.closeErr == nil {
+		c.closeErr = publicErr(err)
+	}
+	c.cancel(c.closeErr)
+	c.trace(TraceConnClosed, 0, 0, c.closeErr)
+	if c.logger != nil {
+		c.logger.Debug("quic: connection closed", slog.Bool("server", c.isServer), slog.Any("err", c.closeErr))
+	}
+}
+
+// netAddr returns a net.Addr for to, cached so that sockets without WriteToUDPAddrPort
+// do not allocate an address per datagram.
+func (c *Conn) netAddr(to netip.AddrPort) net.Addr {
+	if c.peerNet == nil || to != c.peerAP {
+		c.peerAP, c.peerNet = to, net.UDPAddrFromAddrPort(to)
+	}
+	return c.peerNet
+}
+
+// Context returns a context that is done when the connection ends; context.Cause gives
+// the reason.
+func (c *Conn) Context() context.Context { return c.ctx }
+
+// ConnectionState is the negotiated state of a connection.
+type ConnectionState struct {
+	// TLS is the TLS connection state: negotiated protocol (ALPN), cipher suite, peer
+	// certificates...
+	TLS tls.ConnectionState
+}
+
+// ConnectionState returns the connection's TLS state.
+func (c *Conn) ConnectionState() ConnectionState {
+	c.t.mu.Lock()
+	defer c.t.mu.Unlock()
+	return ConnectionState{TLS: c.core.TLSState()}
+}
+
+// LocalAddr returns the address of the transport's socket.
+func (c *Conn) LocalAddr() net.Addr { return c.t.Conn.LocalAddr() }
+
+// RemoteAddr returns the peer's address.
+func (c *Conn) RemoteAddr() net.Addr {
+	c.t.mu.Lock()
+	defer c.t.mu.Unlock()
+	return net.UDPAddrFromAddrPort(c.core.RemoteAddr())
+}
+
+// CloseWithError closes the connection with an application error code and reason; the
+// peer sees an *ApplicationError with Remote set. Open streams fail with the same error.
+func (c *Conn) CloseWithError(code uint64, reason string) error {
+	t := c.t
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if c.forgotten {
+		return nil
+	}
+	now := t.now()
+	c.core.CloseWithError(now, code, reason)
+	c.flush(now)
+	if c.ownsTransport {
+		// The CONNECTION_CLOSE is out; nobody else uses the socket, so the closing
+		// period (which would only repeat it) is skipped.
+		t.closeLocked(ErrTransportClosed)
+	}
+	return nil
+}
+
+// err returns why the connection ended, or nil while it is open; the caller holds t.mu.
+func (c *Conn) err() error {
+	if c.closeErr != nil {
+		return c.closeErr
+	}
+	if c.forgotten {
+		return ErrTransportClosed
+	}
+	return nil
+}

@@ -1,0 +1,276 @@
+package quic
+
+import (
+	"io"
+	"os"
+	"time"
+
+	"github.com/h3wasi/h3wasi/internal/quicproto"
+)
+
+// StreamID is a stream's ID (RFC 9000 section 2.1): its two low bits say which side
+// opened it and whether it is unidirectional.
+type StreamID = int64
+
+// stream is the driver's side of one stream: the core's stream plus the wake-up channels
+// of the goroutines blocked on it. All fields are guarded by the transport's lock.
+type stream struct {
+	c          *Conn
+	cs         *quicproto.Stream
+	id         quicproto.StreamID
+	readReady  chan struct{} // signalled when the core reports the stream readable
+	writeReady chan struct{} // signalled when the core reports the stream writable
+	readDL     time.Time
+	writeDL    time.Time
+	readErr    error // sticky: io.EOF, a reset, or a local CancelRead
+	writeErr   error // sticky: after Close, CancelWrite or the peer's STOP_SENDING
+}
+
+func (s *stream) bidi() *Stream { return &Stream{sendHalf{s}, recvHalf{s}} }
+
+// read implements io.Reader: it blocks until data, the end of the stream, a reset, the
+// read deadline or the end of the connection.
+func (s *stream) read(p []byte) (int, error) {
+	t := s.c.t
+	t.mu.Lock()
+	for {
+		if s.readErr != nil {
+			err := s.readErr
+			t.mu.Unlock()
+			return 0, err
+		}
+		if len(p) == 0 {
+			t.mu.Unlock()
+			return 0, nil
+		}
+		n, err := s.cs.Read(p)
+		if err != nil {
+			if ae, ok := err.(*ApplicationError); ok {
+				err = &StreamError{StreamID: int64(s.id), ErrorCode: ae.Code, Remote: true}
+			}
+			s.readErr = err
+			s.c.dropIfRetired(s)
+		}
+		if n > 0 || err != nil {
+			if n > 0 {
+				s.c.flush(t.now()) // flow control credit may be due
+			}
+			t.mu.Unlock()
+			return n, err
+		}
+		if err := s.c.err(); err != nil {
+			t.mu.Unlock()
+			return 0, err
+		}
+		dl := s.readDL
+		t.mu.Unlock()
+		if err := s.wait(s.readReady, dl); err != nil {
+			return 0, err
+		}
+		t.mu.Lock()
+	}
+}
+
+// write implements io.Writer: it copies p into the stream's send buffer, blocking while
+// the buffer is full.
+func (s *stream) write(p []byte) (int, error) {
+	t := s.c.t
+	t.mu.Lock()
+	written := 0
+	for {
+		if s.writeErr == nil {
+			if code, ok := s.cs.Stopped(); ok {
+				s.writeErr = &StreamError{StreamID: int64(s.id), ErrorCode: code, Remote: true}
+			}
+		}
+		if s.writeErr != nil {
+			err := s.writeErr
+			t.mu.Unlock()
+			return written, err
+		}
+		if err := s.c.err(); err != nil {
+			t.mu.Unlock()
+			return written, err
+		}
+		if written == len(p) {
+			t.mu.Unlock()
+			return written, nil
+		}
+		if n := s.cs.Write(p[written:]); n > 0 {
+			written += n
+			s.c.flush(t.now())
+			continue
+		}
+		dl := s.writeDL
+		t.mu.Unlock()
+		if err := s.wait(s.writeReady, dl); err != nil {
+			return written, err
+		}
+		t.mu.Lock()
+	}
+}
+
+// wait blocks until ready is signalled, the connection ends, or the deadline dl passes.
+func (s *stream) wait(ready chan struct{}, dl time.Time) error {
+	var timeout <-chan time.Time
+	if !dl.IsZero() {
+		d := time.Until(dl)
+		if d <= 0 {
+			return os.ErrDeadlineExceeded
+		}
+		tm := time.NewTimer(d)
+		defer tm.Stop()
+		timeout = tm.C
+	}
+	select {
+	case <-ready:
+	case <-s.c.ctx.Done():
+	case <-timeout:
+		return os.ErrDeadlineExceeded
+	}
+	return nil
+}
+
+// closeWrite sends the FIN after the data written.
+func (s *stream) closeWrite() error {
+	t := s.c.t
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if s.writeErr != nil {
+		return nil
+	}
+	s.writeErr = errWriteClosed
+	s.cs.Close()
+	s.c.flush(t.now())
+	return nil
+}
+
+// cancelWrite resets the sending part (RESET_STREAM with code).
+func (s *stream) cancelWrite(code StreamErrorCode) {
+	t := s.c.t
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if se, ok := s.writeErr.(*StreamError); ok && !se.Remote {
+		return
+	}
+	s.writeErr = &StreamError{StreamID: int64(s.id), ErrorCode: code}
+	s.cs.CancelWrite(code)
+	s.c.flush(t.now())
+	s.c.dropIfRetired(s)
+	signal(s.writeReady)
+}
+
+// cancelRead asks the peer to stop sending (STOP_SENDING with code).
+func (s *stream) cancelRead(code StreamErrorCode) {
+	t := s.c.t
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if s.readErr != nil {
+		return // already finished, reset or cancelled
+	}
+	s.readErr = &StreamError{StreamID: int64(s.id), ErrorCode: code}
+	s.cs.CancelRead(code)
+	s.c.flush(t.now())
+	s.c.dropIfRetired(s)
+	signal(s.readReady)
+}
+
+func (s *stream) setDeadline(read, write bool, dl time.Time) {
+	t := s.c.t
+	t.mu.Lock()
+	if read {
+		s.readDL = dl
+	}
+	if write {
+		s.writeDL = dl
+	}
+	t.mu.Unlock()
+	// Blocked calls re-check their deadline.
+	if read {
+		signal(s.readReady)
+	}
+	if write {
+		signal(s.writeReady)
+	}
+}
+
+// sendHalf holds the methods of a stream's sending part.
+type sendHalf struct{ s *stream }
+
+// Write writes p to the stream, blocking while the send buffer is full. It fails with a
+// *StreamError after the peer's STOP_SENDING or CancelWrite, os.ErrDeadlineExceeded after
+// the write deadline, or the connection's error.
+func (h sendHalf) Write(p []byte) (int, error) { return h.s.write(p) }
+
+// Close ends the sending part: the FIN follows the data written. It does not wait for
+// the peer's acknowledgement and does not affect the receiving part.
+func (h sendHalf) Close() error { return h.s.closeWrite() }
+
+// CancelWrite abandons the sending part: the peer's Read fails with a *StreamError
+// carrying code, and data not yet delivered is not retransmitted.
+func (h sendHalf) CancelWrite(code StreamErrorCode) { h.s.cancelWrite(code) }
+
+// SetWriteDeadline sets the deadline for current and future Writes; zero means none.
+func (h sendHalf) SetWriteDeadline(t time.Time) error {
+	h.s.setDeadline(false, true, t)
+	return nil
+}
+
+// recvHalf holds the methods of a stream's receiving part.
+type recvHalf struct{ s *stream }
+
+// Read reads received data, blocking until some is available. It returns io.EOF at the
+// end of the stream, a *StreamError after the peer's RESET_STREAM or a CancelRead,
+// os.ErrDeadlineExceeded after the read deadline, or the connection's error.
+func (h recvHalf) Read(p []byte) (int, error) { return h.s.read(p) }
+
+// CancelRead tells the peer to stop sending (STOP_SENDING with code); its Writes then
+// fail with a *StreamError carrying code. Buffered data is discarded.
+func (h recvHalf) CancelRead(code StreamErrorCode) { h.s.cancelRead(code) }
+
+// SetReadDeadline sets the deadline for current and future Reads; zero means none.
+func (h recvHalf) SetReadDeadline(t time.Time) error {
+	h.s.setDeadline(true, false, t)
+	return nil
+}
+
+// Stream is a bidirectional stream: an io.ReadWriteCloser whose Close ends only the
+// sending part. Its methods are safe for concurrent use; one reader and one writer may
+// work at the same time.
+type Stream struct {
+	sendHalf
+	recvHalf
+}
+
+// StreamID returns the stream's ID.
+func (s *Stream) StreamID() StreamID { return int64(s.sendHalf.s.id) }
+
+// SetDeadline sets the read and write deadlines.
+func (s *Stream) SetDeadline(t time.Time) error {
+	s.sendHalf.s.setDeadline(true, true, t)
+	return nil
+}
+
+// SendStream is the sending side of a unidirectional stream: an io.WriteCloser.
+type SendStream struct{ sendHalf }
+
+// StreamID returns the stream's ID.
+func (s *SendStream) StreamID() StreamID { return int64(s.s.id) }
+
+// SetDeadline sets the write deadline.
+func (s *SendStream) SetDeadline(t time.Time) error { return s.SetWriteDeadline(t) }
+
+// ReceiveStream is the receiving side of a unidirectional stream: an io.Reader.
+type ReceiveStream struct{ recvHalf }
+
+// StreamID returns the stream's ID.
+func (s *ReceiveStream) StreamID() StreamID { return int64(s.s.id) }
+
+// SetDeadline sets the read deadline.
+func (s *ReceiveStream) SetDeadline(t time.Time) error { return s.SetReadDeadline(t) }
+
+var (
+	_ io.ReadWriteCloser = (*Stream)(nil)
+	_ io.WriteCloser     = (*SendStream)(nil)
+	_ io.Reader          = (*ReceiveStream)(nil)
+)

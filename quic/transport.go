@@ -1,0 +1,359 @@
+package quic
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/h3wasi/h3wasi/internal/quicproto"
+)
+
+// Transport runs QUIC over one datagram socket: it may listen (one Listener) and dial any
+// number of connections at once. The zero value with Conn set is ready; the socket is
+// owned by the Transport from the first Listen or Dial on (Close closes it).
+type Transport struct {
+	// Conn is the socket: a *net.UDPConn, a netsim endpoint, a wasi socket, or any
+	// net.PacketConn. Sockets that also have ReadFromUDPAddrPort and WriteToUDPAddrPort
+	// (as all three do) are driven without allocating per datagram.
+	Conn net.PacketConn
+
+	mu       sync.Mutex // guards everything below and every connection's core state
+	started  bool
+	closed   bool
+	closeErr error
+	epoch    time.Time
+	apc      addrPortConn
+	server   *quicproto.Endpoint
+	ln       *Listener
+	clients  []clientEndpoint
+	conns    map[*quicproto.Conn]*Conn
+	sendBuf  []byte
+	loopDone chan struct{}
+}
+
+// addrPortConn is a socket with allocation-free reads and writes (*net.UDPConn,
+// netsim.Endpoint, wasi sockets).
+type addrPortConn interface {
+	ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error)
+	WriteToUDPAddrPort(b []byte, addr netip.AddrPort) (int, error)
+}
+
+// clientEndpoint is the core endpoint of the connections dialed with one configuration:
+// the core binds a TLS configuration to an endpoint, so each distinct (tls.Config,
+// Config) pair in use gets its own, all sharing the socket.
+type clientEndpoint struct {
+	tls  *tls.Config
+	conf *Config
+	ep   *quicproto.Endpoint
+}
+
+// Sizes of the driver's buffers.
+const (
+	maxDatagramSize = 1452  // what we may send; the core's default is 1350
+	recvBufferSize  = 65536 // the largest UDP payload, so nothing is truncated
+)
+
+// start initialises the transport on first use and starts its read loop.
+func (t *Transport) start() error {
+	if t.closed {
+		return ErrTransportClosed
+	}
+	if t.started {
+		return nil
+	}
+	if t.Conn == nil {
+		return errors.New("quic: Transport.Conn is nil")
+	}
+	t.started = true
+	t.epoch = time.Now()
+	t.apc, _ = t.Conn.(addrPortConn)
+	t.conns = make(map[*quicproto.Conn]*Conn)
+	t.sendBuf = make([]byte, maxDatagramSize)
+	t.loopDone = make(chan struct{})
+	go t.readLoop()
+	return nil
+}
+
+// now is the core's clock: nanoseconds of the monotonic clock since the transport started.
+func (t *Transport) now() int64 { return int64(time.Since(t.epoch)) }
+
+// Listen starts accepting connections with tlsConf (which must hold a certificate and
+// NextProtos). A Transport has at most one Listener.
+func (t *Transport) Listen(tlsConf *tls.Config, conf *Config) (*Listener, error) {
+	cc, err := conf.coreConfig(tlsConf)
+	if err != nil {
+		return nil, err
+	}
+	cc.MaxDatagramSize = maxDatagramSize
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err := t.start(); err != nil {
+		return nil, err
+	}
+	if t.ln != nil {
+		return nil, errors.New("quic: Transport already has a Listener")
+	}
+	ep, err := quicproto.NewEndpoint(quicproto.EndpointConfig{Conn: cc, Server: true, MaxConns: conf.maxConns()})
+	if err != nil {
+		return nil, err
+	}
+	t.server = ep
+	t.ln = &Listener{t: t, conf: conf, ready: make(chan struct{}, 1)}
+	return t.ln, nil
+}
+
+// Dial connects to addr and returns once the handshake completed, or fails with the
+// connection's error or ctx's.
+func (t *Transport) Dial(ctx context.Context, addr net.Addr, tlsConf *tls.Config, conf *Config) (*Conn, error) {
+	c, err := t.dial(addr, tlsConf, conf)
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case <-c.handshakeDone:
+		return c, nil
+	case <-c.ctx.Done():
+		return nil, context.Cause(c.ctx)
+	case <-ctx.Done():
+		c.CloseWithError(0, "")
+		return nil, ctx.Err()
+	}
+}
+
+// dial creates a client connection and sends its first flight.
+func (t *Transport) dial(addr net.Addr, tlsConf *tls.Config, conf *Config) (*Conn, error) {
+	ap, err := addrPortOf(addr)
+	if err != nil {
+		return nil, err
+	}
+	cc, err := conf.coreConfig(tlsConf)
+	if err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err := t.start(); err != nil {
+		return nil, err
+	}
+	ep, err := t.clientEndpoint(tlsConf, conf, cc)
+	if err != nil {
+		return nil, err
+	}
+	now := t.now()
+	core, err := ep.Dial(now, ap)
+	if err != nil {
+		return nil, err
+	}
+	c := t.newConn(core, ep, conf, addr)
+	c.flush(now)
+	return c, nil
+}
+
+// clientEndpoint returns the endpoint of the connections dialed with this configuration.
+func (t *Transport) clientEndpoint(tlsConf *tls.Config, conf *Config, cc *quicproto.Config) (*quicproto.Endpoint, error) {
+	for _, ce := range t.clients {
+		if ce.tls == tlsConf && ce.conf == conf {
+			return ce.ep, nil
+		}
+	}
+	cc.MaxDatagramSize = maxDatagramSize
+	// No stateless resets from a client endpoint: the server endpoint (if any) sends
+	// them, and a client endpoint must stay silent about datagrams that are not its own.
+	ep, err := quicproto.NewEndpoint(quicproto.EndpointConfig{Conn: cc, StatelessResetRate: -1})
+	if err != nil {
+		return nil, err
+	}
+	t.clients = append(t.clients, clientEndpoint{tls: tlsConf, conf: conf, ep: ep})
+	return ep, nil
+}
+
+// readLoop is the transport's goroutine: it reads datagrams and hands each to its
+// connection, which then sends what it has to send.
+func (t *Transport) readLoop() {
+	defer close(t.loopDone)
+	buf := make([]byte, recvBufferSize)
+	for {
+		n, from, err := t.read(buf)
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue // somebody set a read deadline on our socket
+			}
+			t.mu.Lock()
+			t.closeLocked(err)
+			t.mu.Unlock()
+			return
+		}
+		t.mu.Lock()
+		if t.closed {
+			t.mu.Unlock()
+			return
+		}
+		t.handleDatagram(t.now(), from, buf[:n])
+		t.mu.Unlock()
+	}
+}
+
+// read reads one datagram and its source address, unmapped so that addresses compare
+// equal whatever the socket's family.
+func (t *Transport) read(buf []byte) (int, netip.AddrPort, error) {
+	if t.apc != nil {
+		n, ap, err := t.apc.ReadFromUDPAddrPort(buf)
+		return n, netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), err
+	}
+	n, addr, err := t.Conn.ReadFrom(buf)
+	if err != nil {
+		return 0, netip.AddrPort{}, err
+	}
+	ap, err := addrPortOf(addr)
+	if err != nil {
+		return 0, ap, nil // unusable source: an empty datagram is ignored
+	}
+	return n, ap, nil
+}
+
+// handleDatagram routes one datagram: to a dialed connection, else to the server
+// endpoint, which may create a connection.
+func (t *Transport) handleDatagram(now int64, from netip.AddrPort, b []byte) {
+	if len(b) == 0 {
+		return
+	}
+	var core *quicproto.Conn
+	for i := range t.clients {
+		if core = t.clients[i].ep.Route(now, from, b); core != nil {
+			break
+		}
+	}
+	if core == nil && t.server != nil {
+		core = t.server.Route(now, from, b)
+		t.acceptNew(now)
+		for {
+			n, to, ok := t.server.SendStateless(t.sendBuf)
+			if !ok {
+				break
+			}
+			t.writeTo(t.sendBuf[:n], to, nil)
+		}
+	}
+	if c := t.conns[core]; core != nil && c != nil {
+		c.trace(TraceDatagramReceived, len(b), 0, nil)
+		c.flush(now)
+	}
+}
+
+// acceptNew wraps the server connections the endpoint created.
+func (t *Transport) acceptNew(now int64) {
+	for {
+		core, ok := t.server.Accept()
+		if !ok {
+			return
+		}
+		c := t.newConn(core, t.server, t.ln.conf, nil)
+		c.ln = t.ln
+		if t.ln.closed {
+			core.CloseWithError(now, 0, "server closed")
+		}
+	}
+}
+
+// writeTo sends one datagram for c (nil for the endpoint's stateless datagrams).
+func (t *Transport) writeTo(b []byte, to netip.AddrPort, c *Conn) {
+	var err error
+	if t.apc != nil {
+		_, err = t.apc.WriteToUDPAddrPort(b, to)
+	} else if c != nil {
+		_, err = t.Conn.WriteTo(b, c.netAddr(to))
+	} else {
+		_, err = t.Conn.WriteTo(b, net.UDPAddrFromAddrPort(to))
+	}
+	if err != nil && c != nil && c.logger != nil {
+		c.logger.Debug("quic: send failed", slog.Any("err", err))
+	}
+	if c != nil {
+		c.trace(TraceDatagramSent, len(b), 0, nil)
+	}
+}
+
+// forget drops a connection whose core is done.
+func (t *Transport) forget(c *Conn) {
+	if c.forgotten {
+		return
+	}
+	c.forgotten = true
+	c.timer.Stop()
+	c.ep.Forget(c.core)
+	delete(t.conns, c.core)
+	if c.ep != t.server && c.ep.Len() == 0 {
+		for i := range t.clients {
+			if t.clients[i].ep == c.ep {
+				t.clients = append(t.clients[:i], t.clients[i+1:]...)
+				break
+			}
+		}
+	}
+	if c.ownsTransport {
+		t.closeLocked(ErrTransportClosed)
+	}
+}
+
+// Close closes every connection of the transport (with application error 0), its
+// Listener and its socket.
+func (t *Transport) Close() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return nil
+	}
+	t.closeLocked(ErrTransportClosed)
+	return nil
+}
+
+// closeLocked ends the transport: connections still open send a CONNECTION_CLOSE and
+// report err, the socket closes (which ends the read loop).
+func (t *Transport) closeLocked(err error) {
+	if t.closed {
+		return
+	}
+	t.closed = true
+	t.closeErr = err
+	now := t.now()
+	for core, c := range t.conns {
+		if c.closeErr == nil {
+			c.closeErr = ErrTransportClosed
+		}
+		core.CloseWithError(now, 0, "")
+		c.flush(now)
+		c.forgotten = true
+		c.timer.Stop()
+		c.cancel(c.closeErr)
+	}
+	clear(t.conns)
+	if t.ln != nil {
+		t.ln.closeLocked()
+	}
+	if t.Conn != nil {
+		t.Conn.Close()
+	}
+}
+
+// addrPortOf converts a net.Addr to an unmapped netip.AddrPort.
+func addrPortOf(addr net.Addr) (netip.AddrPort, error) {
+	var ap netip.AddrPort
+	switch a := addr.(type) {
+	case *net.UDPAddr:
+		ap = a.AddrPort()
+	case nil:
+		return ap, errors.New("quic: nil address")
+	default:
+		var err error
+		if ap, err = netip.ParseAddrPort(a.String()); err != nil {
+			return ap, err
+		}
+	}
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), nil
+}
