@@ -50,7 +50,7 @@ func (e *Encoder) unackedBytes() uint64 {
 // reference: older entries are left to drain so that the oldest quarter of
 // the table can be evicted when space is needed (RFC 9204 Section 2.1.1.1).
 func (e *Encoder) drainingIndex() uint64 {
-	target := e.capacity / 8
+	target := e.capacity / 16
 	free := e.capacity - e.table.size
 	if free >= target {
 		return e.table.dropped
@@ -72,7 +72,7 @@ func (e *Encoder) drainingIndex() uint64 {
 // makeRoom evicts entries until size more bytes fit, if the entries to
 // evict are all evictable: acknowledged and unreferenced (RFC 9204 Section
 // 2.1.1). It evicts nothing when that is not possible.
-func (e *Encoder) makeRoom(size uint64) bool {
+func (e *Encoder) makeRoom(size uint64, rotate bool) bool {
 	if size > e.capacity {
 		return false
 	}
@@ -80,11 +80,30 @@ func (e *Encoder) makeRoom(size uint64) bool {
 	if !e.evictable(e.table.dropped, size-min(size, free)) {
 		return false
 	}
+	rotations := 0
 	for e.capacity-e.table.size < size {
+		abs := e.table.dropped
+		t := e.table.oldest()
+		need := size - (e.capacity - e.table.size)
+		if rotate && t.hits >= rotHits && t.size() >= e.capacity/rotDiv && rotations < maxRotations && e.evictable(abs+1, need) {
+			// Duplicate refers to the entry its own insertion evicts,
+			// which RFC 9204 Section 3.2.2 allows.
+			rotations++
+			name, value := t.name, t.value
+			e.out = appendInt(e.out, 0x00, 5, e.table.insertCount()-1-abs)
+			e.evictOldest()
+			e.add(name, value)
+			continue
+		}
 		e.evictOldest()
 	}
 	return true
 }
+
+var rotHits uint32 = 3
+var rotDiv uint64 = 32
+
+const maxRotations = 4
 
 // evictable reports whether the entries from absolute index abs on, oldest
 // first, that are acknowledged and unreferenced add up to at least need
@@ -127,7 +146,7 @@ func (e *Encoder) sendCapacity() {
 func (e *Encoder) insert(st *sectionState, f *HeaderField) (uint64, bool) {
 	size := uint64(len(f.Name)+len(f.Value)) + entryOverhead
 	e.sendCapacity()
-	if !e.makeRoom(size) {
+	if !e.makeRoom(size, true) {
 		return 0, false
 	}
 	ic := e.table.insertCount()
@@ -153,7 +172,7 @@ func (e *Encoder) duplicate(abs uint64) (uint64, bool) {
 	t := e.table.get(abs)
 	name, value := t.name, t.value
 	ic := e.table.insertCount()
-	if !e.makeRoom(t.size()) {
+	if !e.makeRoom(t.size(), false) {
 		return 0, false
 	}
 	e.out = appendInt(e.out, 0x00, 5, ic-1-abs)
@@ -248,3 +267,4 @@ func (h *history) seen(name, value string) bool {
 }
 
 var debugInserts map[string]int
+
