@@ -130,12 +130,17 @@ func (f *FlowRecv) SetReceived(total uint64, frameType uint64) error {
 // AddReceived is SetReceived(Received()+n), for the connection total; it
 // checks for overflow so hostile input cannot wrap the sum.
 func (f *FlowRecv) AddReceived(n uint64, frameType uint64) error {
-	if n > f.limit-f.received {
+	if f.received > f.limit || n > f.limit-f.received {
 		return streamErr(FlowControlError, frameType, "data exceeds connection flow control limit")
 	}
 	f.received += n
 	return nil
 }
+
+// forceReceived counts n bytes of credit without a check, for credit the
+// peer committed to (a final size) that is found when no error can be
+// reported; a violation then surfaces with the peer's next frame.
+func (f *FlowRecv) forceReceived(n uint64) { f.received += n }
 
 // Consume records that n more bytes were read or discarded, at time now
 // (ns) with smoothed RTT srtt, and schedules a window update when half the
@@ -145,7 +150,7 @@ func (f *FlowRecv) Consume(n uint64, now int64, srtt time.Duration) {
 		f.epochStarted, f.epochStart, f.epochOffset = true, now, f.consumed
 	}
 	f.consumed += n
-	if f.updatePending || f.limit-f.consumed > f.window/2 {
+	if f.updatePending || (f.consumed < f.limit && f.limit-f.consumed > f.window/2) {
 		return
 	}
 	f.autoTune(now, srtt)

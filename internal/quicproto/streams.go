@@ -138,9 +138,8 @@ func (s *Stream) CancelRead(code uint64) {
 	if !s.CanRecv() {
 		return
 	}
-	credit := s.recv.CancelRead(code)
-	// The credit was checked against the final size, itself within limits.
-	_ = s.m.connRecv.AddReceived(credit, streamFrameStream)
+	// Bytes up to the final size are charged now (see discardToFinal).
+	s.m.connRecv.forceReceived(s.recv.CancelRead(code))
 	s.m.afterRead(s, 0)
 }
 
