@@ -45,6 +45,36 @@ type localCID struct {
 	needSend bool
 }
 
+// resetRouter is implemented by an Endpoint: datagrams for unknown connection IDs whose
+// last 16 bytes match a registered token are given to that connection (they may be its
+// peer's stateless reset).
+type resetRouter interface {
+	addResetToken(t ResetToken, c *Conn)
+	removeResetToken(t ResetToken, c *Conn)
+}
+
+// registerResetTokens tells the endpoint about the peer's reset tokens not yet registered.
+func (c *Conn) registerResetTokens() {
+	rr, ok := c.hook.(resetRouter)
+	if !ok {
+		return
+	}
+	for i := range c.peer.cids {
+		pc := &c.peer.cids[i]
+		if !pc.hasToken {
+			continue
+		}
+		known := false
+		for _, t := range c.regTokens {
+			known = known || t == pc.token
+		}
+		if !known {
+			c.regTokens = append(c.regTokens, pc.token)
+			rr.addResetToken(pc.token, c)
+		}
+	}
+}
+
 // cidHook tells the owner of the demultiplexing table (the Endpoint) which of our
 // connection IDs route to a connection. A standalone Conn has none.
 type cidHook interface {

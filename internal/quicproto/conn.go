@@ -84,6 +84,8 @@ type Conn struct {
 	retried   bool
 	// initialSCID is the Source Connection ID of our first Initial packet.
 	initialSCID ConnID
+	// regTokens are the peer's reset tokens registered with the endpoint.
+	regTokens []ResetToken
 	// token is what a client puts in its Initial packets (from Retry or NEW_TOKEN).
 	token []byte
 	// gotServerPacket: the client processed a packet from the server (no more VN/Retry).

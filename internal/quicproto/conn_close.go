@@ -116,6 +116,12 @@ func (c *Conn) releaseConnIDs() {
 		c.hook.removeConnID(c.local.cids[i].id.Bytes(), c)
 	}
 	c.local.cids = c.local.cids[:0]
+	if rr, ok := c.hook.(resetRouter); ok {
+		for _, t := range c.regTokens {
+			rr.removeResetToken(t, c)
+		}
+		c.regTokens = nil
+	}
 	c.hook.removeConnID(c.clientDCID.Bytes(), c)
 }
 

@@ -88,7 +88,11 @@ func (c *Conn) handleFrame(now int64, lvl level, ft quicwire.FrameType, p []byte
 		if err != nil {
 			return 0, err
 		}
-		return n, c.peer.onNewConnID(f.SequenceNumber, f.RetirePriorTo, f.ConnID, f.StatelessResetToken)
+		if err := c.peer.onNewConnID(f.SequenceNumber, f.RetirePriorTo, f.ConnID, f.StatelessResetToken); err != nil {
+			return 0, err
+		}
+		c.registerResetTokens()
+		return n, nil
 	case ft == quicwire.FrameTypeRetireConnectionID:
 		f, n, err := quicwire.ParseRetireConnectionIDFrame(p)
 		if err != nil {

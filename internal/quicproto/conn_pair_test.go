@@ -101,7 +101,6 @@ func TestPairHandshake(t *testing.T) {
 	t.Logf("handshake done at %v", p.net.Now())
 }
 
-
 // testData returns n deterministic, non-repeating-looking bytes.
 func testData(n int) []byte {
 	b := make([]byte, n)

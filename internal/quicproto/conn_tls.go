@@ -195,6 +195,7 @@ func (c *Conn) onPeerParams(b []byte) error {
 		}
 		if p.HasStatelessResetToken {
 			c.peer.setInitialToken(p.StatelessResetToken)
+			c.registerResetTokens()
 		}
 	}
 	// The parsed byte slices alias crypto/tls's buffer: keep only the values.

@@ -45,6 +45,8 @@ type Endpoint struct {
 	cfg      EndpointConfig
 	connCfg  *Config
 	routes   map[string]*Conn
+	// resets maps the peer reset tokens of our connections to them.
+	resets map[ResetToken]*Conn
 	conns    map[*Conn]struct{}
 	list     []*Conn // the same connections, for round-robin sending
 	rr       int
@@ -101,7 +103,7 @@ func NewEndpoint(cfg EndpointConfig) (*Endpoint, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Endpoint{cfg: cfg, connCfg: cc, routes: make(map[string]*Conn), conns: make(map[*Conn]struct{}),
+	return &Endpoint{cfg: cfg, connCfg: cc, routes: make(map[string]*Conn), resets: make(map[ResetToken]*Conn), conns: make(map[*Conn]struct{}),
 		tokens: ts, resetBudget: float64(max(cfg.StatelessResetRate, 0))}, nil
 }
 
@@ -112,6 +114,14 @@ func (e *Endpoint) addConnID(id []byte, c *Conn) { e.routes[string(id)] = c }
 func (e *Endpoint) removeConnID(id []byte, c *Conn) {
 	if e.routes[string(id)] == c {
 		delete(e.routes, string(id))
+	}
+}
+
+func (e *Endpoint) addResetToken(t ResetToken, c *Conn) { e.resets[t] = c }
+
+func (e *Endpoint) removeResetToken(t ResetToken, c *Conn) {
+	if e.resets[t] == c {
+		delete(e.resets, t)
 	}
 }
 
@@ -222,6 +232,12 @@ func (e *Endpoint) Route(now int64, from netip.AddrPort, datagram []byte) *Conn 
 		return c
 	}
 	if !quicwire.IsLongHeader(datagram[0]) {
+		if len(datagram) >= 21 {
+			if c := e.resets[ResetToken(datagram[len(datagram)-16:])]; c != nil {
+				c.Receive(now, from, datagram) // a stateless reset from c's peer
+				return c
+			}
+		}
 		e.statelessReset(now, from, dcid, len(datagram))
 		return nil
 	}
