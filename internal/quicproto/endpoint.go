@@ -42,11 +42,11 @@ type EndpointConfig struct {
 // Negotiation for unknown versions, Retry for address validation, and stateless resets for
 // unknown short-header packets. Like Conn it is sans-IO and not safe for concurrent use.
 type Endpoint struct {
-	cfg      EndpointConfig
-	connCfg  *Config
-	routes   map[string]*Conn
+	cfg     EndpointConfig
+	connCfg *Config
+	routes  map[string]*Conn
 	// resets maps the peer reset tokens of our connections to them.
-	resets map[ResetToken]*Conn
+	resets   map[ResetToken]*Conn
 	conns    map[*Conn]struct{}
 	list     []*Conn // the same connections, for round-robin sending
 	rr       int
