@@ -101,3 +101,94 @@ func checkLongReencode(t *testing.T, h Header) {
 		t.Fatalf("re-encode mismatch: %+v vs %+v", h2, h)
 	}
 }
+
+// FuzzStreamFrameEncode drives the STREAM encoder with arbitrary field values:
+// Len must match Append, parsing must give the frame back, and MaxDataLen
+// must be exact.
+func FuzzStreamFrameEncode(f *testing.F) {
+	f.Add(uint64(4), uint64(0), uint16(12), false, false, 1200)
+	f.Add(uint64(1<<40), uint64(1<<50), uint16(0), true, true, 20)
+	f.Add(uint64(MaxVarint), uint64(MaxVarint-100), uint16(100), true, false, 16384)
+	data := make([]byte, 1<<16)
+	f.Fuzz(func(t *testing.T, id, off uint64, n uint16, fin, omit bool, space int) {
+		id, off = id&MaxVarint, off&MaxVarint
+		if off+uint64(n) > MaxVarint {
+			return
+		}
+		fr := StreamFrame{StreamID: id, Offset: off, Data: data[:n], Fin: fin, OmitLength: omit}
+		enc := fr.Append(nil)
+		if len(enc) != fr.Len() {
+			t.Fatalf("%+v: Len %d, encoded %d", fr, fr.Len(), len(enc))
+		}
+		got, m, err := ParseStreamFrame(enc)
+		if err != nil || m != len(enc) || got.StreamID != id || got.Offset != off || len(got.Data) != int(n) ||
+			got.Fin != fin || got.OmitLength != omit {
+			t.Fatalf("%+v: parsed %+v, %d, %v", fr, got, m, err)
+		}
+		if space < 0 || space > 1<<17 {
+			return
+		}
+		max := fr.MaxDataLen(space)
+		if max < 0 {
+			fr.Data = nil
+			if fr.Len() <= space {
+				t.Fatalf("space %d: MaxDataLen -1 but an empty frame fits", space)
+			}
+			return
+		}
+		big := make([]byte, max+1)
+		fr.Data = big[:max]
+		if fr.Len() > space {
+			t.Fatalf("space %d: %d bytes give Len %d", space, max, fr.Len())
+		}
+		fr.Data = big
+		if fr.Len() <= space {
+			t.Fatalf("space %d: %d bytes still fit", space, max+1)
+		}
+	})
+}
+
+// FuzzAckFrameEncode builds ACK frames from arbitrary gap and length lists.
+func FuzzAckFrameEncode(f *testing.F) {
+	f.Add(uint64(1000), []byte{3, 0, 5, 1, 200, 7}, uint64(25), true)
+	f.Add(uint64(MaxVarint), []byte{255, 255, 255, 255}, uint64(0), false)
+	f.Fuzz(func(t *testing.T, largest uint64, steps []byte, delay uint64, ecn bool) {
+		largest &= MaxVarint
+		delay &= MaxVarint
+		// Each pair of bytes is a (length, gap) to the next range, scaled
+		// so that ranges reach both small and large varint sizes.
+		var ranges []AckRange
+		hi := largest
+		for i := 0; ; i += 2 {
+			length := uint64(0)
+			if i < len(steps) {
+				length = uint64(steps[i]) << (steps[i] % 32)
+			}
+			if length > hi {
+				length = hi
+			}
+			ranges = append(ranges, AckRange{Smallest: hi - length, Largest: hi})
+			if i+1 >= len(steps) {
+				break
+			}
+			gap := uint64(steps[i+1]) << (steps[i+1] % 24)
+			lo := hi - length
+			if lo < gap+2 {
+				break
+			}
+			hi = lo - gap - 2
+		}
+		fr := AckFrame{Ranges: ranges, AckDelay: delay, HasECN: ecn}
+		if ecn {
+			fr.ECT0, fr.ECT1, fr.ECNCE = largest, delay, 1
+		}
+		enc := fr.Append(nil)
+		if len(enc) != fr.Len() {
+			t.Fatalf("Len %d, encoded %d", fr.Len(), len(enc))
+		}
+		got, n, err := ParseAckFrame(enc, nil)
+		if err != nil || n != len(enc) || !reflect.DeepEqual(got, fr) {
+			t.Fatalf("round trip of %+v: %+v, %d, %v", fr, got, n, err)
+		}
+	})
+}
