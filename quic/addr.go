@@ -3,6 +3,7 @@ package quic
 import (
 	"context"
 	"crypto/tls"
+	"net"
 
 	"github.com/h3wasi/h3wasi/wasi"
 )
@@ -32,6 +33,13 @@ func DialAddr(ctx context.Context, addr string, tlsConf *tls.Config, conf *Confi
 	ua, err := wasi.ResolveUDPAddr("udp", addr)
 	if err != nil {
 		return nil, err
+	}
+	if tlsConf != nil && tlsConf.ServerName == "" && !tlsConf.InsecureSkipVerify {
+		// Verify the certificate against the name dialed, not the address it resolved to.
+		if host, _, err := net.SplitHostPort(addr); err == nil {
+			tlsConf = tlsConf.Clone()
+			tlsConf.ServerName = host
+		}
 	}
 	network, local := "udp4", "0.0.0.0:0"
 	if ap := ua.AddrPort(); ap.Addr().Unmap().Is6() {

@@ -41,7 +41,9 @@ func (*IdleTimeoutError) Is(target error) bool { _, ok := target.(*IdleTimeoutEr
 // HandshakeTimeoutError: the handshake did not complete within HandshakeIdleTimeout.
 type HandshakeTimeoutError struct{}
 
-func (*HandshakeTimeoutError) Error() string { return "quic: timeout: handshake did not complete in time" }
+func (*HandshakeTimeoutError) Error() string {
+	return "quic: timeout: handshake did not complete in time"
+}
 
 // Timeout reports true: the error is a net.Error timeout.
 func (*HandshakeTimeoutError) Timeout() bool { return true }

@@ -48,6 +48,7 @@ type addrPortConn interface {
 // Config) pair in use gets its own, all sharing the socket.
 type clientEndpoint struct {
 	tls  *tls.Config
+	sni  string // the ServerName filled in when tls has none
 	conf *Config
 	ep   *quicproto.Endpoint
 }
@@ -131,16 +132,17 @@ func (t *Transport) dial(addr net.Addr, tlsConf *tls.Config, conf *Config) (*Con
 	if err != nil {
 		return nil, err
 	}
-	cc, err := conf.coreConfig(tlsConf)
-	if err != nil {
-		return nil, err
+	sni := ""
+	if tlsConf != nil && tlsConf.ServerName == "" && !tlsConf.InsecureSkipVerify {
+		// Like crypto/tls.Dial: verify the certificate against the host dialed.
+		sni = ap.Addr().String()
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if err := t.start(); err != nil {
 		return nil, err
 	}
-	ep, err := t.clientEndpoint(tlsConf, conf, cc)
+	ep, err := t.clientEndpoint(tlsConf, sni, conf)
 	if err != nil {
 		return nil, err
 	}
@@ -155,11 +157,20 @@ func (t *Transport) dial(addr net.Addr, tlsConf *tls.Config, conf *Config) (*Con
 }
 
 // clientEndpoint returns the endpoint of the connections dialed with this configuration.
-func (t *Transport) clientEndpoint(tlsConf *tls.Config, conf *Config, cc *quicproto.Config) (*quicproto.Endpoint, error) {
+func (t *Transport) clientEndpoint(tlsConf *tls.Config, sni string, conf *Config) (*quicproto.Endpoint, error) {
 	for _, ce := range t.clients {
-		if ce.tls == tlsConf && ce.conf == conf {
+		if ce.tls == tlsConf && ce.sni == sni && ce.conf == conf {
 			return ce.ep, nil
 		}
+	}
+	orig := tlsConf
+	if sni != "" {
+		tlsConf = tlsConf.Clone()
+		tlsConf.ServerName = sni
+	}
+	cc, err := conf.coreConfig(tlsConf)
+	if err != nil {
+		return nil, err
 	}
 	cc.MaxDatagramSize = maxDatagramSize
 	// No stateless resets from a client endpoint: the server endpoint (if any) sends
@@ -168,7 +179,7 @@ func (t *Transport) clientEndpoint(tlsConf *tls.Config, conf *Config, cc *quicpr
 	if err != nil {
 		return nil, err
 	}
-	t.clients = append(t.clients, clientEndpoint{tls: tlsConf, conf: conf, ep: ep})
+	t.clients = append(t.clients, clientEndpoint{tls: orig, sni: sni, conf: conf, ep: ep})
 	return ep, nil
 }
 
