@@ -134,7 +134,7 @@ func TestAckFrameReusesRanges(t *testing.T) {
 	allocs := testing.AllocsPerRun(100, func() {
 		got, _, _ = ParseAckFrame(b, got.Ranges)
 	})
-	if allocs != 0 {
+	if allocs != 0 && !raceEnabled {
 		t.Errorf("ParseAckFrame allocates %.1f times per run", allocs)
 	}
 }

@@ -1,0 +1,6 @@
+//go:build race
+
+package quicwire
+
+// raceEnabled skips allocation counts, which the race detector changes.
+const raceEnabled = true
