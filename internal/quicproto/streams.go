@@ -1,6 +1,9 @@
 package quicproto
 
-import "time"
+import (
+	"iter"
+	"time"
+)
 
 // StreamMapConfig holds our side of the stream limits: what the transport
 // parameters advertise and how far auto-tuning may go.
@@ -258,6 +261,20 @@ func (m *StreamMap) Get(id StreamID) *Stream { return m.streams[id] }
 
 // Len returns the number of live streams.
 func (m *StreamMap) Len() int { return len(m.streams) }
+
+// All iterates over the live streams in no particular order, e.g. for the
+// driver to wake every waiter when the connection closes (or when 0-RTT
+// is rejected and, per RFC 9001 section 4.6.2, the conn starts over with
+// a new StreamMap). The map must not change during the iteration.
+func (m *StreamMap) All() iter.Seq[*Stream] {
+	return func(yield func(*Stream) bool) {
+		for _, s := range m.streams {
+			if !yield(s) {
+				return
+			}
+		}
+	}
+}
 
 // lookup finds the stream a frame refers to, opening peer streams up to
 // it (RFC 9000 section 3.2: opening a stream opens all lower-numbered

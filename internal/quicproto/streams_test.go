@@ -382,3 +382,22 @@ func TestStreamMapDataBlockedOnWrite(t *testing.T) {
 		t.Fatalf("DATA_BLOCKED expected, got %+v %v", c, ok)
 	}
 }
+
+func TestStreamMapAll(t *testing.T) {
+	m := newTestMap(t, false)
+	m.OpenStream(true)
+	m.OpenStream(false)
+	if err := m.OnStreamFrame(3, 0, []byte("x"), false); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for s := range m.All() {
+		if m.Get(s.ID()) != s {
+			t.Fatalf("stream %d not in map", s.ID())
+		}
+		n++
+	}
+	if n != 3 {
+		t.Fatalf("All yielded %d streams, want 3", n)
+	}
+}
