@@ -25,9 +25,6 @@ func (d *Decoder) decodeLines(dst []HeaderField, b []byte, ric, base uint64) ([]
 		if err != nil {
 			return dst[:start], err
 		}
-		if debugLine != nil && len(dst) > 0 {
-			debugLine(dst[len(dst)-1].Name, b[:n])
-		}
 		b = b[n:]
 	}
 	if ld.needed != ric {
@@ -175,5 +172,3 @@ func (ld *lineDecoder) entry(static bool, idx uint64, postBase bool) (name, valu
 	ld.needed = max(ld.needed, abs+1)
 	return e.name, e.value, nil
 }
-
-var debugLine func(name string, b []byte)

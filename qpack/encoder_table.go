@@ -29,7 +29,7 @@ func (e *Encoder) worthInserting(f *HeaderField, seen bool) bool {
 	}
 	// Without acknowledgments, unacknowledged inserts only help streams
 	// allowed to block; stop piling them up when none are.
-	if e.table.insertCount() > e.knownReceived && e.unackedBytes() > e.capacity/2 &&
+	if e.table.insertCount() > e.knownReceived && e.unackedBytes() > e.capacity/8 &&
 		uint64(len(e.blocking)) >= e.cfg.MaxBlockedStreams {
 		return false
 	}
@@ -71,7 +71,10 @@ func (e *Encoder) drainingIndex() uint64 {
 
 // makeRoom evicts entries until size more bytes fit, if the entries to
 // evict are all evictable: acknowledged and unreferenced (RFC 9204 Section
-// 2.1.1). It evicts nothing when that is not possible.
+// 2.1.1). It evicts nothing when that is not possible. With rotate, a
+// popular large entry about to be evicted gets a second chance (the CLOCK
+// policy): a Duplicate re-inserts it as the newest entry for one or two
+// bytes, as long as the entries behind it still free enough room.
 func (e *Encoder) makeRoom(size uint64, rotate bool) bool {
 	if size > e.capacity {
 		return false
@@ -85,7 +88,7 @@ func (e *Encoder) makeRoom(size uint64, rotate bool) bool {
 		abs := e.table.dropped
 		t := e.table.oldest()
 		need := size - (e.capacity - e.table.size)
-		if rotate && t.hits >= rotHits && t.size() >= e.capacity/rotDiv && rotations < maxRotations && e.evictable(abs+1, need) {
+		if rotate && t.hits >= rotateMinHits && t.size() >= e.capacity/rotateSizeDiv && rotations < maxRotations && e.evictable(abs+1, need) {
 			// Duplicate refers to the entry its own insertion evicts,
 			// which RFC 9204 Section 3.2.2 allows.
 			rotations++
@@ -100,10 +103,15 @@ func (e *Encoder) makeRoom(size uint64, rotate bool) bool {
 	return true
 }
 
-var rotHits uint32 = 3
-var rotDiv uint64 = 32
-
-const maxRotations = 4
+// Second-chance parameters, tuned on the offline interop corpus: an entry
+// is re-inserted instead of evicted when it was referenced at least
+// rotateMinHits times and is at least 1/rotateSizeDiv of the table (small
+// entries are cheap to insert again), at most maxRotations times per insert.
+const (
+	rotateMinHits = 3
+	rotateSizeDiv = 32
+	maxRotations  = 4
+)
 
 // evictable reports whether the entries from absolute index abs on, oldest
 // first, that are acknowledged and unreferenced add up to at least need
@@ -150,7 +158,6 @@ func (e *Encoder) insert(st *sectionState, f *HeaderField) (uint64, bool) {
 		return 0, false
 	}
 	ic := e.table.insertCount()
-	before := len(e.out)
 	if idx, ok := staticName[f.Name]; ok {
 		e.out = appendInt(e.out, 0xc0, 6, idx)
 	} else if abs, ok := e.byName[f.Name]; ok {
@@ -159,10 +166,6 @@ func (e *Encoder) insert(st *sectionState, f *HeaderField) (uint64, bool) {
 		e.out = e.appendString(e.out, 0x40, 5, f.Name)
 	}
 	e.out = e.appendString(e.out, 0, 7, f.Value)
-	if debugInserts != nil {
-		debugInserts[f.Name] += len(e.out) - before
-		debugInserts[f.Name+"#"]++
-	}
 	e.add(f.Name, f.Value)
 	return ic, true
 }
@@ -176,9 +179,6 @@ func (e *Encoder) duplicate(abs uint64) (uint64, bool) {
 		return 0, false
 	}
 	e.out = appendInt(e.out, 0x00, 5, ic-1-abs)
-	if debugInserts != nil {
-		debugInserts["DUP"]++
-	}
 	e.add(name, value)
 	return ic, true
 }
@@ -265,6 +265,3 @@ func (h *history) seen(name, value string) bool {
 	h.count[x]++
 	return found
 }
-
-var debugInserts map[string]int
-
