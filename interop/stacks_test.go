@@ -1,0 +1,235 @@
+package interop
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"io"
+	"math/big"
+	"net"
+	"sync"
+	"time"
+
+	quicgo "github.com/quic-go/quic-go"
+
+	"github.com/h3wasi/h3wasi/quic"
+)
+
+// The tests and benchmarks run both stacks through these small interfaces, so that every
+// case can pair any client with any server.
+
+// stack is a QUIC implementation.
+type stack interface {
+	name() string
+	listen(pc net.PacketConn, tc *tls.Config, c *cfg) (listener, error)
+	dial(ctx context.Context, pc net.PacketConn, addr net.Addr, tc *tls.Config, c *cfg) (conn, error)
+}
+
+// cfg holds the settings both stacks share.
+type cfg struct {
+	idle       time.Duration
+	maxStreams int64
+}
+
+type listener interface {
+	Accept(ctx context.Context) (conn, error)
+	Close() error
+}
+
+type conn interface {
+	OpenStreamSync(ctx context.Context) (io.ReadWriteCloser, error)
+	AcceptStream(ctx context.Context) (io.ReadWriteCloser, error)
+	CloseWithError(code uint64, reason string) error
+	TLS() tls.ConnectionState
+	Done() <-chan struct{}
+	Close() error // closes the transport (socket) too
+}
+
+// ---- h3wasi
+
+type h3wasiStack struct{}
+
+func (h3wasiStack) name() string { return "h3wasi" }
+
+func (h3wasiStack) conf(c *cfg) *quic.Config {
+	if c == nil {
+		return nil
+	}
+	return &quic.Config{MaxIdleTimeout: c.idle, MaxIncomingStreams: c.maxStreams}
+}
+
+func (s h3wasiStack) listen(pc net.PacketConn, tc *tls.Config, c *cfg) (listener, error) {
+	tr := &quic.Transport{Conn: pc}
+	ln, err := tr.Listen(tc, s.conf(c))
+	if err != nil {
+		return nil, err
+	}
+	return &h3Listener{tr, ln}, nil
+}
+
+func (s h3wasiStack) dial(ctx context.Context, pc net.PacketConn, addr net.Addr, tc *tls.Config, c *cfg) (conn, error) {
+	tr := &quic.Transport{Conn: pc}
+	qc, err := tr.Dial(ctx, addr, tc, s.conf(c))
+	if err != nil {
+		tr.Close()
+		return nil, err
+	}
+	return &h3Conn{qc, tr}, nil
+}
+
+type h3Listener struct {
+	tr *quic.Transport
+	ln *quic.Listener
+}
+
+func (l *h3Listener) Accept(ctx context.Context) (conn, error) {
+	c, err := l.ln.Accept(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &h3Conn{c, nil}, nil
+}
+
+func (l *h3Listener) Close() error { return l.tr.Close() }
+
+type h3Conn struct {
+	c  *quic.Conn
+	tr *quic.Transport // dialed connections own theirs
+}
+
+func (c *h3Conn) OpenStreamSync(ctx context.Context) (io.ReadWriteCloser, error) {
+	return c.c.OpenStreamSync(ctx)
+}
+
+func (c *h3Conn) AcceptStream(ctx context.Context) (io.ReadWriteCloser, error) {
+	return c.c.AcceptStream(ctx)
+}
+
+func (c *h3Conn) CloseWithError(code uint64, r string) error { return c.c.CloseWithError(code, r) }
+func (c *h3Conn) TLS() tls.ConnectionState                   { return c.c.ConnectionState().TLS }
+func (c *h3Conn) Done() <-chan struct{}                      { return c.c.Context().Done() }
+
+func (c *h3Conn) Close() error {
+	c.c.CloseWithError(0, "")
+	if c.tr != nil {
+		return c.tr.Close()
+	}
+	return nil
+}
+
+// ---- quic-go
+
+type quicGoStack struct{}
+
+func (quicGoStack) name() string { return "quic-go" }
+
+func (quicGoStack) conf(c *cfg) *quicgo.Config {
+	if c == nil {
+		return nil
+	}
+	return &quicgo.Config{MaxIdleTimeout: c.idle, MaxIncomingStreams: c.maxStreams}
+}
+
+func (s quicGoStack) listen(pc net.PacketConn, tc *tls.Config, c *cfg) (listener, error) {
+	tr := &quicgo.Transport{Conn: pc}
+	ln, err := tr.Listen(tc, s.conf(c))
+	if err != nil {
+		return nil, err
+	}
+	return &qgListener{tr, ln}, nil
+}
+
+func (s quicGoStack) dial(ctx context.Context, pc net.PacketConn, addr net.Addr, tc *tls.Config, c *cfg) (conn, error) {
+	tr := &quicgo.Transport{Conn: pc}
+	qc, err := tr.Dial(ctx, addr, tc, s.conf(c))
+	if err != nil {
+		tr.Close()
+		return nil, err
+	}
+	return &qgConn{qc, tr}, nil
+}
+
+type qgListener struct {
+	tr *quicgo.Transport
+	ln *quicgo.Listener
+}
+
+func (l *qgListener) Accept(ctx context.Context) (conn, error) {
+	c, err := l.ln.Accept(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &qgConn{c, nil}, nil
+}
+
+func (l *qgListener) Close() error {
+	l.ln.Close()
+	return l.tr.Close()
+}
+
+type qgConn struct {
+	c  *quicgo.Conn
+	tr *quicgo.Transport
+}
+
+func (c *qgConn) OpenStreamSync(ctx context.Context) (io.ReadWriteCloser, error) {
+	return c.c.OpenStreamSync(ctx)
+}
+
+func (c *qgConn) AcceptStream(ctx context.Context) (io.ReadWriteCloser, error) {
+	return c.c.AcceptStream(ctx)
+}
+
+func (c *qgConn) CloseWithError(code uint64, r string) error {
+	return c.c.CloseWithError(quicgo.ApplicationErrorCode(code), r)
+}
+func (c *qgConn) TLS() tls.ConnectionState { return c.c.ConnectionState().TLS }
+func (c *qgConn) Done() <-chan struct{}    { return c.c.Context().Done() }
+
+func (c *qgConn) Close() error {
+	c.c.CloseWithError(0, "")
+	if c.tr != nil {
+		return c.tr.Close()
+	}
+	return nil
+}
+
+// ---- certificates
+
+var testCert = sync.OnceValues(func() (tls.Certificate, *x509.CertPool) {
+	priv := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "h3wasi interop"},
+		DNSNames:              []string{"localhost"},
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv4(10, 0, 0, 1)},
+		NotBefore:             time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC),
+		NotAfter:              time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(nil, tmpl, tmpl, priv.Public(), priv)
+	if err != nil {
+		panic(err)
+	}
+	leaf, _ := x509.ParseCertificate(der)
+	pool := x509.NewCertPool()
+	pool.AddCert(leaf)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: priv, Leaf: leaf}, pool
+})
+
+const alpn = "h3wasi-interop"
+
+func serverTLS() *tls.Config {
+	cert, _ := testCert()
+	return &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{alpn}}
+}
+
+func clientTLS() *tls.Config {
+	_, pool := testCert()
+	return &tls.Config{RootCAs: pool, ServerName: "localhost", NextProtos: []string{alpn}}
+}
