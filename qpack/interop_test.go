@@ -79,6 +79,23 @@ func TestInteropDecode(t *testing.T) {
 	}
 }
 
+// TestInteropDraftExamples decodes the corpus's draft-examples.out, which
+// has no settings in its name; it sets its own capacity (170) below 256.
+func TestInteropDraftExamples(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(corpus, "encoded", "qpack-05", "draft-examples.out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, ids, err := qif.Decode(data, qif.Settings{TableSize: 256, MaxBlocked: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	compareLists(t, got, loadQIF(t, "draft-examples"))
+	if len(ids) != 3 || ids[0] != 4 || ids[2] != 12 {
+		t.Fatalf("stream IDs %v", ids)
+	}
+}
+
 // rfcExampleLists are the field sections of RFC 9204 Appendix B, which the
 // corpus's "examples" file encodes (streams 0, 4 and 8).
 var rfcExampleLists = [][]qpack.HeaderField{
