@@ -122,6 +122,7 @@ func (t *table) sockRecvFrom(mod api.Module, p []uint32) uint32 {
 	if err != nil {
 		errno := toErrno(err)
 		if errno == errnoAgain {
+			s.wanted = true
 			select {
 			case s.want <- struct{}{}: // the watcher rings when data comes
 			default:

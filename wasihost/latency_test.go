@@ -15,6 +15,24 @@ import (
 // reads both clocks: wasihost gives it the host's wall clock), and the
 // native round-trip time through the wasm echo server.
 func TestWakeLatency(t *testing.T) {
+	t.Run("native baseline", func(t *testing.T) {
+		srv := nativeEcho(t, "udp", "127.0.0.1:0")
+		c := mustDial(t, srv.(*net.UDPAddr))
+		buf := make([]byte, 2048)
+		rtts := make([]time.Duration, 0, 1000)
+		for range 1000 {
+			time.Sleep(20 * time.Microsecond)
+			sent := time.Now()
+			c.Write(buf[:64])
+			c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			if _, err := c.Read(buf); err != nil {
+				t.Fatal(err)
+			}
+			rtts = append(rtts, time.Since(sent))
+		}
+		slices.Sort(rtts)
+		t.Logf("native Go echo server: round trip median %v, p99 %v", rtts[500], rtts[990])
+	})
 	for _, mode := range []string{"doorbell", "poll"} {
 		t.Run(mode, func(t *testing.T) {
 			args := []string{"latency", "127.0.0.1:0"}

@@ -100,13 +100,17 @@ func Start(ctx context.Context, wasm []byte, cfg Config) (*Process, error) {
 		max = DefaultMaxSockets
 	}
 	var ring func(int32)
-	if bell != nil {
+	if bell != nil && !inlinePoll {
 		ring = bell.ring
 	}
 	p := &Process{table: newTable(cfg.Policy, max, ring), done: make(chan struct{})}
 	b := r.NewHostModuleBuilder(wasi_snapshot_preview1.ModuleName)
 	wasi_snapshot_preview1.NewFunctionExporter().ExportFunctions(b)
 	p.table.export(b)
+	if bell != nil && inlinePoll {
+		p.table.bell = bell
+		p.table.exportPoll(b)
+	}
 	if _, err := b.Instantiate(ctx); err != nil {
 		bell.close()
 		r.Close(ctx)
@@ -230,6 +234,7 @@ func cutEnv(kv string) (k, v string, ok bool) {
 // doorbell is the pipe the host rings; its read end is the module's stdin.
 type doorbell struct {
 	r, w *os.File
+	rfd  int // r's descriptor, for the inline poll
 	wfd  int
 	mu   sync.Mutex
 	done bool
@@ -249,7 +254,8 @@ func newDoorbell() (*doorbell, error) {
 		w.Close()
 		return nil, fmt.Errorf("wasihost: doorbell: %w", err)
 	}
-	return &doorbell{r: r, w: w, wfd: fd}, nil
+	// Fd makes r blocking; the module makes its stdin non-blocking itself.
+	return &doorbell{r: r, w: w, rfd: int(r.Fd()), wfd: fd}, nil
 }
 
 // ring writes one byte, the low byte of the socket's guest fd, so the guest

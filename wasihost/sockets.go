@@ -18,9 +18,12 @@ type socket struct {
 	fd    int32
 	v6    bool
 	bound bool
-	h     *hostSocket
-	want  chan struct{} // capacity 1: the guest found the socket empty
-	done  chan struct{} // closed when the socket is closed
+	// wanted: the guest found the socket empty and may be waiting; the
+	// inline poll watches it (module goroutine only).
+	wanted bool
+	h      *hostSocket
+	want   chan struct{} // capacity 1: the guest found the socket empty
+	done   chan struct{} // closed when the socket is closed
 	// lastDst caches the last destination the policy allowed, so a flow
 	// costs one policy check.
 	lastDst netip.AddrPort
@@ -30,7 +33,9 @@ type socket struct {
 type table struct {
 	policy Policy
 	max    int
-	ring   func(fd int32) // writes the doorbell; nil when there is none
+	ring   func(fd int32) // for watchers; nil without watcher goroutines
+	bell   *doorbell      // for the inline poll; nil without it
+	pollState
 
 	mu     sync.Mutex
 	socks  map[int32]*socket
