@@ -23,13 +23,16 @@ func TestMain(m *testing.M) {
 }
 
 // A tiny application protocol over each stream: a 9-byte request (op, size), then
-//   'D': the server sends size bytes of pattern data and closes;
-//   'U': the client sends data until its FIN, the server answers its SHA-256;
-//   'E': the server echoes until the client's FIN.
+//
+//	'D': the server sends size bytes of pattern data and closes;
+//	'U': the client sends data until its FIN, the server answers its SHA-256;
+//	'E': the server echoes until the client's FIN;
+//	'S': the server discards until the client's FIN and answers the byte count.
 const (
 	opDownload = 'D'
 	opUpload   = 'U'
 	opEcho     = 'E'
+	opSink     = 'S' // the server discards data until the FIN, then answers the count
 )
 
 // pattern returns the first n bytes of a fixed pseudo-random sequence.
@@ -82,6 +85,11 @@ func handle(s io.ReadWriteCloser) {
 		s.Write(h.Sum(nil))
 	case opEcho:
 		io.Copy(s, s)
+	case opSink:
+		n, _ := io.Copy(io.Discard, s)
+		var b [8]byte
+		binary.BigEndian.PutUint64(b[:], uint64(n))
+		s.Write(b[:])
 	}
 }
 
@@ -186,35 +194,35 @@ func lossySockets(delay time.Duration, loss float64) sockets {
 
 // session is a server listening and a client connected to it.
 type session struct {
+	st, ct tport
 	ln     listener
 	client conn
 	ctx    context.Context
 }
 
 // connect starts server on the server socket and dials it with client. The session
-// ends (connections closed, so blocked calls fail) when the test ends or after limit,
+// ends (transports closed, so blocked calls fail) when the test ends or after limit,
 // so that a stuck case fails rather than hangs.
 func connect(t testing.TB, client, server stack, socks sockets, sc, cc *cfg, limit time.Duration) *session {
 	t.Helper()
 	spc, cpc := socks(t)
-	ln, err := server.listen(spc, serverTLS(), sc)
-	if err != nil {
+	s := &session{st: server.transport(spc), ct: client.transport(cpc)}
+	var err error
+	if s.ln, err = s.st.listen(serverTLS(), sc); err != nil {
 		t.Fatal(err)
 	}
-	go serve(ln)
+	go serve(s.ln)
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
-	c, err := client.dial(ctx, cpc, spc.LocalAddr(), clientTLS(), cc)
-	if err != nil {
-		cancel()
-		ln.Close()
-		t.Fatalf("%s client -> %s server: dial: %v", client.name(), server.name(), err)
-	}
-	stop := context.AfterFunc(ctx, func() { c.Close(); ln.Close() })
+	s.ctx = ctx
+	stop := context.AfterFunc(ctx, func() { s.ct.Close(); s.st.Close() })
 	t.Cleanup(func() {
 		stop()
 		cancel()
-		c.Close()
-		ln.Close()
+		s.ct.Close()
+		s.st.Close()
 	})
-	return &session{ln: ln, client: c, ctx: ctx}
+	if s.client, err = s.ct.dial(ctx, spc.LocalAddr(), clientTLS(), cc); err != nil {
+		t.Fatalf("%s client -> %s server: dial: %v", client.name(), server.name(), err)
+	}
+	return s
 }

@@ -92,7 +92,9 @@ func (c *memConn) WriteToUDPAddrPort(b []byte, _ netip.AddrPort) (int, error) {
 	return len(b), nil
 }
 
-func (c *memConn) WriteTo(b []byte, _ net.Addr) (int, error) { return c.WriteToUDPAddrPort(b, c.remoteAP) }
+func (c *memConn) WriteTo(b []byte, _ net.Addr) (int, error) {
+	return c.WriteToUDPAddrPort(b, c.remoteAP)
+}
 
 func (c *memConn) Close() error {
 	c.closeOnce.Do(func() { close(c.closed) })

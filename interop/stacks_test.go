@@ -23,8 +23,15 @@ import (
 // stack is a QUIC implementation.
 type stack interface {
 	name() string
-	listen(pc net.PacketConn, tc *tls.Config, c *cfg) (listener, error)
-	dial(ctx context.Context, pc net.PacketConn, addr net.Addr, tc *tls.Config, c *cfg) (conn, error)
+	// transport runs the stack over pc; closing it closes pc and its connections.
+	transport(pc net.PacketConn) tport
+}
+
+// tport is a stack's transport: one socket, any number of connections.
+type tport interface {
+	listen(tc *tls.Config, c *cfg) (listener, error)
+	dial(ctx context.Context, addr net.Addr, tc *tls.Config, c *cfg) (conn, error)
+	Close() error
 }
 
 // cfg holds the settings both stacks share.
@@ -44,7 +51,6 @@ type conn interface {
 	CloseWithError(code uint64, reason string) error
 	TLS() tls.ConnectionState
 	Done() <-chan struct{}
-	Close() error // closes the transport (socket) too
 }
 
 // ---- h3wasi
@@ -53,71 +59,60 @@ type h3wasiStack struct{}
 
 func (h3wasiStack) name() string { return "h3wasi" }
 
-func (h3wasiStack) conf(c *cfg) *quic.Config {
+func (h3wasiStack) transport(pc net.PacketConn) tport { return h3Transport{&quic.Transport{Conn: pc}} }
+
+type h3Transport struct{ tr *quic.Transport }
+
+func h3Conf(c *cfg) *quic.Config {
 	if c == nil {
 		return nil
 	}
 	return &quic.Config{MaxIdleTimeout: c.idle, MaxIncomingStreams: c.maxStreams}
 }
 
-func (s h3wasiStack) listen(pc net.PacketConn, tc *tls.Config, c *cfg) (listener, error) {
-	tr := &quic.Transport{Conn: pc}
-	ln, err := tr.Listen(tc, s.conf(c))
+func (t h3Transport) listen(tc *tls.Config, c *cfg) (listener, error) {
+	ln, err := t.tr.Listen(tc, h3Conf(c))
 	if err != nil {
 		return nil, err
 	}
-	return &h3Listener{tr, ln}, nil
+	return h3Listener{ln}, nil
 }
 
-func (s h3wasiStack) dial(ctx context.Context, pc net.PacketConn, addr net.Addr, tc *tls.Config, c *cfg) (conn, error) {
-	tr := &quic.Transport{Conn: pc}
-	qc, err := tr.Dial(ctx, addr, tc, s.conf(c))
+func (t h3Transport) dial(ctx context.Context, addr net.Addr, tc *tls.Config, c *cfg) (conn, error) {
+	qc, err := t.tr.Dial(ctx, addr, tc, h3Conf(c))
 	if err != nil {
-		tr.Close()
 		return nil, err
 	}
-	return &h3Conn{qc, tr}, nil
+	return h3Conn{qc}, nil
 }
 
-type h3Listener struct {
-	tr *quic.Transport
-	ln *quic.Listener
-}
+func (t h3Transport) Close() error { return t.tr.Close() }
 
-func (l *h3Listener) Accept(ctx context.Context) (conn, error) {
+type h3Listener struct{ ln *quic.Listener }
+
+func (l h3Listener) Accept(ctx context.Context) (conn, error) {
 	c, err := l.ln.Accept(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return &h3Conn{c, nil}, nil
+	return h3Conn{c}, nil
 }
 
-func (l *h3Listener) Close() error { return l.tr.Close() }
+func (l h3Listener) Close() error { return l.ln.Close() }
 
-type h3Conn struct {
-	c  *quic.Conn
-	tr *quic.Transport // dialed connections own theirs
-}
+type h3Conn struct{ c *quic.Conn }
 
-func (c *h3Conn) OpenStreamSync(ctx context.Context) (io.ReadWriteCloser, error) {
+func (c h3Conn) OpenStreamSync(ctx context.Context) (io.ReadWriteCloser, error) {
 	return c.c.OpenStreamSync(ctx)
 }
 
-func (c *h3Conn) AcceptStream(ctx context.Context) (io.ReadWriteCloser, error) {
+func (c h3Conn) AcceptStream(ctx context.Context) (io.ReadWriteCloser, error) {
 	return c.c.AcceptStream(ctx)
 }
 
-func (c *h3Conn) CloseWithError(code uint64, r string) error { return c.c.CloseWithError(code, r) }
-func (c *h3Conn) TLS() tls.ConnectionState                   { return c.c.ConnectionState().TLS }
-func (c *h3Conn) Done() <-chan struct{}                      { return c.c.Context().Done() }
-
-func (c *h3Conn) Close() error {
-	c.c.CloseWithError(0, "")
-	if c.tr != nil {
-		return c.tr.Close()
-	}
-	return nil
-}
+func (c h3Conn) CloseWithError(code uint64, r string) error { return c.c.CloseWithError(code, r) }
+func (c h3Conn) TLS() tls.ConnectionState                   { return c.c.ConnectionState().TLS }
+func (c h3Conn) Done() <-chan struct{}                      { return c.c.Context().Done() }
 
 // ---- quic-go
 
@@ -125,76 +120,70 @@ type quicGoStack struct{}
 
 func (quicGoStack) name() string { return "quic-go" }
 
-func (quicGoStack) conf(c *cfg) *quicgo.Config {
+func (quicGoStack) transport(pc net.PacketConn) tport {
+	return qgTransport{&quicgo.Transport{Conn: pc}}
+}
+
+type qgTransport struct{ tr *quicgo.Transport }
+
+func qgConf(c *cfg) *quicgo.Config {
 	if c == nil {
 		return nil
 	}
 	return &quicgo.Config{MaxIdleTimeout: c.idle, MaxIncomingStreams: c.maxStreams}
 }
 
-func (s quicGoStack) listen(pc net.PacketConn, tc *tls.Config, c *cfg) (listener, error) {
-	tr := &quicgo.Transport{Conn: pc}
-	ln, err := tr.Listen(tc, s.conf(c))
+func (t qgTransport) listen(tc *tls.Config, c *cfg) (listener, error) {
+	ln, err := t.tr.Listen(tc, qgConf(c))
 	if err != nil {
 		return nil, err
 	}
-	return &qgListener{tr, ln}, nil
+	return qgListener{ln}, nil
 }
 
-func (s quicGoStack) dial(ctx context.Context, pc net.PacketConn, addr net.Addr, tc *tls.Config, c *cfg) (conn, error) {
-	tr := &quicgo.Transport{Conn: pc}
-	qc, err := tr.Dial(ctx, addr, tc, s.conf(c))
+func (t qgTransport) dial(ctx context.Context, addr net.Addr, tc *tls.Config, c *cfg) (conn, error) {
+	qc, err := t.tr.Dial(ctx, addr, tc, qgConf(c))
 	if err != nil {
-		tr.Close()
 		return nil, err
 	}
-	return &qgConn{qc, tr}, nil
+	return qgConn{qc}, nil
 }
 
-type qgListener struct {
-	tr *quicgo.Transport
-	ln *quicgo.Listener
+// Close closes the transport and, since quic-go leaves a socket it did not open alone,
+// the socket.
+func (t qgTransport) Close() error {
+	err := t.tr.Close()
+	t.tr.Conn.Close()
+	return err
 }
 
-func (l *qgListener) Accept(ctx context.Context) (conn, error) {
+type qgListener struct{ ln *quicgo.Listener }
+
+func (l qgListener) Accept(ctx context.Context) (conn, error) {
 	c, err := l.ln.Accept(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return &qgConn{c, nil}, nil
+	return qgConn{c}, nil
 }
 
-func (l *qgListener) Close() error {
-	l.ln.Close()
-	return l.tr.Close()
-}
+func (l qgListener) Close() error { return l.ln.Close() }
 
-type qgConn struct {
-	c  *quicgo.Conn
-	tr *quicgo.Transport
-}
+type qgConn struct{ c *quicgo.Conn }
 
-func (c *qgConn) OpenStreamSync(ctx context.Context) (io.ReadWriteCloser, error) {
+func (c qgConn) OpenStreamSync(ctx context.Context) (io.ReadWriteCloser, error) {
 	return c.c.OpenStreamSync(ctx)
 }
 
-func (c *qgConn) AcceptStream(ctx context.Context) (io.ReadWriteCloser, error) {
+func (c qgConn) AcceptStream(ctx context.Context) (io.ReadWriteCloser, error) {
 	return c.c.AcceptStream(ctx)
 }
 
-func (c *qgConn) CloseWithError(code uint64, r string) error {
+func (c qgConn) CloseWithError(code uint64, r string) error {
 	return c.c.CloseWithError(quicgo.ApplicationErrorCode(code), r)
 }
-func (c *qgConn) TLS() tls.ConnectionState { return c.c.ConnectionState().TLS }
-func (c *qgConn) Done() <-chan struct{}    { return c.c.Context().Done() }
-
-func (c *qgConn) Close() error {
-	c.c.CloseWithError(0, "")
-	if c.tr != nil {
-		return c.tr.Close()
-	}
-	return nil
-}
+func (c qgConn) TLS() tls.ConnectionState { return c.c.ConnectionState().TLS }
+func (c qgConn) Done() <-chan struct{}    { return c.c.Context().Done() }
 
 // ---- certificates
 
