@@ -7,8 +7,8 @@ import (
 	"io"
 	"net"
 	"os"
-	"runtime/pprof"
 	"runtime"
+	"runtime/pprof"
 	"testing"
 	"time"
 )
