@@ -168,8 +168,11 @@ func (e *Encoder) choose(st *sectionState, f *HeaderField) rep {
 		return r
 	}
 	key := fieldKey{f.Name, f.Value}
-	if idx, ok := staticExact[key]; ok {
-		return rep{kind: repStatic, idx: idx}
+	// The name lookup hashes fewer bytes and rules out most fields.
+	if _, ok := staticName[f.Name]; ok {
+		if idx, ok := staticExact[key]; ok {
+			return rep{kind: repStatic, idx: idx}
+		}
 	}
 	if st.canRef {
 		if abs, ok := e.byField[key]; ok {
