@@ -224,3 +224,58 @@ func BenchmarkPingPong(b *testing.B) {
 		}
 	}
 }
+
+// TestManyWaitingReaders has readers of several sockets wait at once (in
+// WebAssembly: one leads the doorbell, the others follow) while datagrams
+// arrive in a scrambled order, and one reader times out meanwhile.
+func TestManyWaitingReaders(t *testing.T) {
+	const socks, per = 4, 100
+	var conns []wasi.AddrPortConn
+	for range socks {
+		conns = append(conns, listen(t, "udp", "127.0.0.1:0"))
+	}
+	timeoutDone := make(chan error, 1)
+	idle := listen(t, "udp", "127.0.0.1:0")
+	go func() {
+		idle.SetReadDeadline(time.Now().Add(30 * time.Millisecond))
+		_, _, err := idle.ReadFrom(make([]byte, 8))
+		timeoutDone <- err
+	}()
+	got := make(chan int, socks*per)
+	for i, c := range conns {
+		go func() {
+			buf := make([]byte, 64)
+			for range per {
+				c.SetReadDeadline(time.Now().Add(10 * time.Second))
+				n, _, err := c.ReadFromUDPAddrPort(buf)
+				if err != nil || n != 1 || int(buf[0]) != i {
+					got <- -1
+					return
+				}
+				got <- i
+			}
+		}()
+	}
+	src := listen(t, "udp", "127.0.0.1:0")
+	for k := range socks * per {
+		i := (k*7 + k/socks) % socks
+		if _, err := src.WriteToUDPAddrPort([]byte{byte(i)}, addrPort(t, conns[i])); err != nil {
+			t.Fatal(err)
+		}
+		if k%8 == 0 {
+			time.Sleep(time.Millisecond) // let readers fall asleep again
+		}
+	}
+	counts := make([]int, socks)
+	for range socks * per {
+		i := <-got
+		if i < 0 {
+			t.Fatal("a reader failed or read a datagram of another socket")
+		}
+		counts[i]++
+	}
+	if err := <-timeoutDone; !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("idle reader: %v; want a deadline error", err)
+	}
+	t.Logf("datagrams per socket: %v", counts)
+}

@@ -120,7 +120,7 @@ func (c *udpConn) ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error) {
 			return 0, netip.AddrPort{}, c.opErr("read", netip.AddrPort{}, os.NewSyscallError("sock_recv_from", errno))
 		}
 		if mode() == WakeStdin {
-			c.sleep(c.rtimer, dl, changed, c.notify, 0)
+			c.waitBell(dl, changed)
 		} else {
 			c.sleep(c.rtimer, dl, changed, nil, backoff)
 			backoff = min(2*backoff, pollMax)
@@ -249,6 +249,7 @@ func (c *udpConn) Close() error {
 		err = nil
 		c.isDone.Store(true)
 		close(c.closed)
+		kick(c)
 		unregister(c)
 		if errno := sock_shutdown(c.fd, 3); errno != 0 && errno != syscall.ENOTCONN {
 			err = os.NewSyscallError("sock_shutdown", errno)
@@ -299,6 +300,9 @@ func (c *udpConn) setDeadline(t time.Time, r, w bool) {
 	close(c.dlChanged)
 	c.dlChanged = make(chan struct{})
 	c.dmu.Unlock()
+	if r && mode() == WakeStdin {
+		kick(c)
+	}
 }
 
 // deadline returns a deadline (zero: none) and the channel that is closed

@@ -12,10 +12,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// inlinePoll says that this platform replaces wazero's poll_oneoff, so that
-// a module asleep in the Go scheduler wakes straight from ppoll(2) on its
-// own sockets: no watcher goroutine, no thread hop, nanosecond timeouts.
-const inlinePoll = true
+// inlinePoll says that this platform replaces wazero's poll_oneoff, so
+// that a module asleep in the Go scheduler wakes straight from ppoll(2) on
+// its own sockets: no watcher goroutine, no thread hop, nanosecond
+// timeouts. It is a variable so that tests can run the watcher fallback.
+var inlinePoll = true
 
 // WASI subscription and event layout (wasi_snapshot_preview1).
 const (
