@@ -86,13 +86,7 @@ func (c *Conn) flush(now int64) {
 	}
 	t := c.t
 	c.handleEvents()
-	for {
-		n, to, ok := c.core.Send(now, t.sendBuf)
-		if !ok {
-			break
-		}
-		t.writeTo(t.sendBuf[:n], to, c)
-	}
+	c.drainSend(now)
 	c.handleEvents()
 	if c.core.Done() {
 		t.forget(c)

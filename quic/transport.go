@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
@@ -28,6 +29,8 @@ type Transport struct {
 	closeErr error
 	epoch    time.Time
 	apc      addrPortConn
+	gso      *gso // segmentation offload, when the socket has it
+	gro      *gro // receive offload, when the socket has it
 	server   *quicproto.Endpoint
 	ln       *Listener
 	clients  []clientEndpoint
@@ -75,6 +78,10 @@ func (t *Transport) start() error {
 	t.apc, _ = t.Conn.(addrPortConn)
 	t.conns = make(map[*quicproto.Conn]*Conn)
 	t.sendBuf = make([]byte, maxDatagramSize)
+	if t.gso = newGSO(t.Conn); t.gso != nil {
+		t.sendBuf = make([]byte, maxGSOSize)
+	}
+	t.gro = newGRO(t.Conn)
 	t.loopDone = make(chan struct{})
 	go t.readLoop()
 	return nil
@@ -183,13 +190,14 @@ func (t *Transport) clientEndpoint(tlsConf *tls.Config, sni string, conf *Config
 	return ep, nil
 }
 
-// readLoop is the transport's goroutine: it reads datagrams and hands each to its
-// connection, which then sends what it has to send.
+// readLoop is the transport's goroutine: it reads datagrams, hands each to its
+// connection, and then lets every connection that received something send.
 func (t *Transport) readLoop() {
 	defer close(t.loopDone)
 	buf := make([]byte, recvBufferSize)
+	var touched []*Conn
 	for {
-		n, from, err := t.read(buf)
+		n, seg, from, err := t.read(buf)
 		if err != nil {
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
@@ -200,39 +208,57 @@ func (t *Transport) readLoop() {
 			t.mu.Unlock()
 			return
 		}
+		if seg <= 0 || seg > n {
+			seg = n
+		}
 		t.mu.Lock()
 		if t.closed {
 			t.mu.Unlock()
 			return
 		}
-		t.handleDatagram(t.now(), from, buf[:n])
+		now := t.now()
+		for off := 0; off < n; off += seg {
+			c := t.route(now, from, buf[off:min(off+seg, n)])
+			if c != nil && (len(touched) == 0 || touched[len(touched)-1] != c) {
+				touched = append(touched, c)
+			}
+		}
+		for i, c := range touched {
+			if i == 0 || !slices.Contains(touched[:i], c) {
+				c.flush(now)
+			}
+			touched[i] = nil
+		}
+		touched = touched[:0]
 		t.mu.Unlock()
 	}
 }
 
-// read reads one datagram and its source address, unmapped so that addresses compare
-// equal whatever the socket's family.
-func (t *Transport) read(buf []byte) (int, netip.AddrPort, error) {
-	if t.apc != nil {
-		n, ap, err := t.apc.ReadFromUDPAddrPort(buf)
-		return n, netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), err
+// read reads one datagram, or a run of datagrams of seg bytes each (receive offload),
+// and the source address, unmapped so that addresses compare equal whatever the
+// socket's family.
+func (t *Transport) read(buf []byte) (n, seg int, from netip.AddrPort, err error) {
+	switch {
+	case t.gro != nil:
+		n, seg, from, err = t.gro.read(buf)
+	case t.apc != nil:
+		n, from, err = t.apc.ReadFromUDPAddrPort(buf)
+	default:
+		var addr net.Addr
+		if n, addr, err = t.Conn.ReadFrom(buf); err == nil {
+			if from, err = addrPortOf(addr); err != nil {
+				return 0, 0, from, nil // unusable source: an empty datagram is ignored
+			}
+		}
 	}
-	n, addr, err := t.Conn.ReadFrom(buf)
-	if err != nil {
-		return 0, netip.AddrPort{}, err
-	}
-	ap, err := addrPortOf(addr)
-	if err != nil {
-		return 0, ap, nil // unusable source: an empty datagram is ignored
-	}
-	return n, ap, nil
+	return n, seg, netip.AddrPortFrom(from.Addr().Unmap(), from.Port()), err
 }
 
-// handleDatagram routes one datagram: to a dialed connection, else to the server
-// endpoint, which may create a connection.
-func (t *Transport) handleDatagram(now int64, from netip.AddrPort, b []byte) {
+// route hands one datagram to a dialed connection, else to the server endpoint, which
+// may create a connection. It returns the connection that took it, if any.
+func (t *Transport) route(now int64, from netip.AddrPort, b []byte) *Conn {
 	if len(b) == 0 {
-		return
+		return nil
 	}
 	var core *quicproto.Conn
 	for i := range t.clients {
@@ -244,17 +270,21 @@ func (t *Transport) handleDatagram(now int64, from netip.AddrPort, b []byte) {
 		core = t.server.Route(now, from, b)
 		t.acceptNew(now)
 		for {
-			n, to, ok := t.server.SendStateless(t.sendBuf)
+			n, to, ok := t.server.SendStateless(t.sendBuf[:maxDatagramSize])
 			if !ok {
 				break
 			}
 			t.writeTo(t.sendBuf[:n], to, nil)
 		}
 	}
-	if c := t.conns[core]; core != nil && c != nil {
-		c.trace(TraceDatagramReceived, len(b), 0, nil)
-		c.flush(now)
+	if core == nil {
+		return nil
 	}
+	c := t.conns[core]
+	if c != nil {
+		c.trace(TraceDatagramReceived, len(b), 0, nil)
+	}
+	return c
 }
 
 // acceptNew wraps the server connections the endpoint created.
