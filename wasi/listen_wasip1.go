@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"strconv"
 	"structs"
 	"syscall"
 )
@@ -86,45 +85,7 @@ func ResolveUDPAddr(network, address string) (*net.UDPAddr, error) {
 }
 
 func resolve(network, address string, passive bool) (netip.AddrPort, error) {
-	switch network {
-	case "udp", "udp4", "udp6":
-	default:
-		return netip.AddrPort{}, net.UnknownNetworkError(network)
-	}
-	host, service, err := net.SplitHostPort(address)
-	if err != nil {
-		return netip.AddrPort{}, err
-	}
-	port, err := strconv.ParseUint(service, 10, 16)
-	if service == "" {
-		port, err = 0, nil
-	}
-	if err != nil {
-		return netip.AddrPort{}, &net.AddrError{Err: "invalid port", Addr: address}
-	}
-	switch {
-	case host == "" && passive:
-		if network == "udp6" {
-			return netip.AddrPortFrom(netip.IPv6Unspecified(), uint16(port)), nil
-		}
-		return netip.AddrPortFrom(netip.IPv4Unspecified(), uint16(port)), nil
-	case host == "localhost":
-		if network == "udp6" {
-			return netip.AddrPortFrom(netip.IPv6Loopback(), uint16(port)), nil
-		}
-		return netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), uint16(port)), nil
-	}
-	if ip, err := netip.ParseAddr(host); err == nil {
-		if network == "udp4" && !ip.Unmap().Is4() || network == "udp6" && ip.Is4() {
-			return netip.AddrPort{}, &net.AddrError{Err: "address family mismatch", Addr: address}
-		}
-		return netip.AddrPortFrom(ip, uint16(port)), nil
-	}
-	ips, err := lookupHost(host, network)
-	if err != nil {
-		return netip.AddrPort{}, err
-	}
-	return netip.AddrPortFrom(ips[0], uint16(port)), nil
+	return parseAddr(network, address, passive, lookupHost)
 }
 
 // The getaddrinfo records the host fills in (see abi.go); their Go layout
