@@ -25,6 +25,10 @@ func (c *Conn) handleFrames(now int64, lvl level, pt quicwire.PacketType, p []by
 		if err != nil {
 			return eliciting, err
 		}
+		if n <= 0 || n > len(p) {
+			// A parser consumed nothing: never loop on it.
+			return eliciting, &TransportError{Code: FrameEncodingError, FrameType: uint64(ft), Reason: "malformed frame"}
+		}
 		p = p[n:]
 		if c.state >= stateClosing {
 			break // a CONNECTION_CLOSE ends processing
