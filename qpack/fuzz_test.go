@@ -142,3 +142,44 @@ func checkErr(t *testing.T, err error, code ErrorCode) {
 		t.Fatalf("error %v (%T), want code %v", err, err, code)
 	}
 }
+
+// FuzzRoundTrip encodes arbitrary header lists (built from the input:
+// fields separated by 0x00, name and value by 0x01, lists by 0x02) with a
+// small table and decodes them back.
+func FuzzRoundTrip(f *testing.F) {
+	f.Add([]byte(":method\x01GET\x00x-a\x01\x00\x02x-a\x01\x00cookie\x01id=1"), uint8(1))
+	f.Add([]byte("\x01\x00\x01\x02\x02user-agent\x01Mozilla/5.0 (X11)"), uint8(0))
+	f.Fuzz(func(t *testing.T, b []byte, blocked uint8) {
+		e := NewEncoder(EncoderConfig{MaxTableCapacity: 128, MaxBlockedStreams: uint64(blocked % 3)})
+		d := NewDecoder(DecoderConfig{MaxTableCapacity: 128, MaxBlockedStreams: uint64(blocked % 3)})
+		for i, list := range bytes.Split(b, []byte{2}) {
+			var fields []HeaderField
+			for _, fl := range bytes.Split(list, []byte{0}) {
+				name, value, _ := bytes.Cut(fl, []byte{1})
+				fields = append(fields, HeaderField{Name: string(name), Value: string(value)})
+			}
+			id := uint64(i) * 4
+			sec := e.EncodeFieldSection(nil, id, fields)
+			if err := d.WriteEncoderStream(e.AppendEncoderStream(nil)); err != nil {
+				t.Fatal(err)
+			}
+			got, blockedNow, err := d.DecodeFieldSection(nil, id, sec)
+			if err != nil || blockedNow {
+				t.Fatalf("list %d: blocked=%v %v", i, blockedNow, err)
+			}
+			if len(got) != len(fields) {
+				t.Fatalf("list %d: %d fields, want %d", i, len(got), len(fields))
+			}
+			for j := range got {
+				if got[j].Name != fields[j].Name || got[j].Value != fields[j].Value {
+					t.Fatalf("list %d field %d: %+v", i, j, got[j])
+				}
+			}
+			if blocked&4 == 0 { // sometimes never acknowledge
+				if err := e.WriteDecoderStream(d.AppendDecoderStream(nil)); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	})
+}

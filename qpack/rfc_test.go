@@ -167,3 +167,28 @@ func TestRFCAppendixBEncoder(t *testing.T) {
 		t.Fatalf("table size %d dropped %d", e.table.size, e.table.dropped)
 	}
 }
+
+// TestRequiredInsertCountWrap checks the Required Insert Count encoding
+// (RFC 9204 Section 4.5.1.1), including the RFC's example: with a 100-byte
+// table (3 entries) and 10 inserts received, an encoded value of 4 means 9.
+func TestRequiredInsertCountWrap(t *testing.T) {
+	d := NewDecoder(DecoderConfig{MaxTableCapacity: 100})
+	d.table.dropped = 10 // pretend 10 inserts were received and evicted
+	if ric, err := d.decodeRIC(4); err != nil || ric != 9 {
+		t.Fatalf("decodeRIC(4) = %d, %v; want 9", ric, err)
+	}
+	e := NewEncoder(EncoderConfig{MaxTableCapacity: 100})
+	for inserts := uint64(0); inserts < 40; inserts++ {
+		d.table.dropped = inserts
+		// Every RIC a conformant encoder may send: up to MaxEntries
+		// beyond what the decoder has (blocked), and any live entry.
+		for ric := max(inserts, 3) - 3 + 1; ric <= inserts+3; ric++ {
+			b := e.appendPrefix(nil, ric, ric)
+			enc, _, _ := readInt(b, 8)
+			got, err := d.decodeRIC(enc)
+			if err != nil || got != ric {
+				t.Fatalf("inserts %d: RIC %d encoded %d decoded %d, %v", inserts, ric, enc, got, err)
+			}
+		}
+	}
+}
