@@ -1,5 +1,7 @@
 package qpack
 
+import "errors"
+
 // DefaultEncoderTableCapacity caps the dynamic table the encoder uses when
 // EncoderConfig.TableCapacity is zero, whatever larger maximum the peer
 // allows; it bounds memory and keeps indexes short.
@@ -64,6 +66,16 @@ type Encoder struct {
 
 // NewEncoder returns an encoder for a peer with the given settings.
 func NewEncoder(cfg EncoderConfig) *Encoder {
+	e := &Encoder{
+		byField: make(map[fieldKey]uint64),
+		byName:  make(map[string]uint64),
+		streams: make(map[uint64][]sectionRec),
+	}
+	e.configure(cfg)
+	return e
+}
+
+func (e *Encoder) configure(cfg EncoderConfig) {
 	c := cfg.TableCapacity
 	if c == 0 || c > cfg.MaxTableCapacity {
 		c = min(cfg.MaxTableCapacity, DefaultEncoderTableCapacity)
@@ -71,16 +83,23 @@ func NewEncoder(cfg EncoderConfig) *Encoder {
 			c = cfg.MaxTableCapacity
 		}
 	}
-	e := &Encoder{
-		cfg:        cfg,
-		capacity:   c,
-		maxEntries: cfg.MaxTableCapacity / entryOverhead,
-		byField:    make(map[fieldKey]uint64),
-		byName:     make(map[string]uint64),
-		streams:    make(map[uint64][]sectionRec),
-	}
+	e.cfg = cfg
+	e.capacity = c
+	e.maxEntries = cfg.MaxTableCapacity / entryOverhead
 	e.hist.init(int(c/entryOverhead) * 2)
-	return e
+}
+
+// SetPeerSettings applies the peer's SETTINGS when they arrive after the
+// encoder was created: an HTTP/3 client may send requests before the
+// server's SETTINGS, using the defaults (no dynamic table). It fails once
+// the dynamic table is in use, since the table and the Required Insert
+// Count encoding depend on the settings; SETTINGS arrive only once.
+func (e *Encoder) SetPeerSettings(cfg EncoderConfig) error {
+	if e.capSent || e.table.insertCount() > 0 {
+		return errors.New("qpack: peer settings changed after the dynamic table was used")
+	}
+	e.configure(cfg)
+	return nil
 }
 
 // AppendEncoderStream appends the pending encoder-stream instructions to dst.

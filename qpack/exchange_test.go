@@ -119,3 +119,32 @@ func stripSensitive(fs []HeaderField) []HeaderField {
 	}
 	return out
 }
+
+// TestSetPeerSettings starts an encoder without the peer's SETTINGS, as an
+// HTTP/3 client does, then applies them.
+func TestSetPeerSettings(t *testing.T) {
+	e := NewEncoder(EncoderConfig{})
+	d := NewDecoder(DecoderConfig{MaxTableCapacity: 1024, MaxBlockedStreams: 4})
+	fields := []HeaderField{hf("x-custom", "value"), hf(":authority", "example.com")}
+	for id := uint64(0); id < 12; id += 4 {
+		if id == 4 {
+			if err := e.SetPeerSettings(EncoderConfig{MaxTableCapacity: 1024, MaxBlockedStreams: 4}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sec := e.EncodeFieldSection(nil, id, fields)
+		if err := d.WriteEncoderStream(e.AppendEncoderStream(nil)); err != nil {
+			t.Fatal(err)
+		}
+		got, _, err := d.DecodeFieldSection(nil, id, sec)
+		if err != nil || !reflect.DeepEqual(got, fields) {
+			t.Fatalf("stream %d: %v %v", id, got, err)
+		}
+	}
+	if e.InsertCount() == 0 {
+		t.Fatal("dynamic table unused after SETTINGS")
+	}
+	if err := e.SetPeerSettings(EncoderConfig{}); err == nil {
+		t.Fatal("settings changed after the table was used")
+	}
+}
