@@ -14,7 +14,7 @@ import (
 // client's keys and decrypts what the connection sends back, in the style of
 // golang.org/x/net/quic's tests.
 type testConn struct {
-	t    *testing.T
+	t    testing.TB
 	now  int64
 	c    *Conn // the connection under test
 	peer *Conn // its real peer, used for keys and connection IDs only
@@ -37,7 +37,7 @@ var (
 
 // newTestConn completes a handshake between a client and a server by passing datagrams
 // directly (no loss, 10 ms one way) and returns the server connection under test.
-func newTestConn(t *testing.T, opts ...func(client, server *Config)) *testConn {
+func newTestConn(t testing.TB, opts ...func(client, server *Config)) *testConn {
 	t.Helper()
 	ccfg, scfg := testConfigs(t, 42)
 	for _, o := range opts {
@@ -187,7 +187,7 @@ func (tc *testConn) parseDatagram(d []byte) []sentFrameView {
 }
 
 // splitFrames splits a decrypted payload into frames (PADDING runs are skipped).
-func splitFrames(t *testing.T, p []byte) []sentFrameView {
+func splitFrames(t testing.TB, p []byte) []sentFrameView {
 	t.Helper()
 	var out []sentFrameView
 	for len(p) > 0 {
@@ -205,7 +205,7 @@ func splitFrames(t *testing.T, p []byte) []sentFrameView {
 }
 
 // frameLen returns the length of the frame at the start of p.
-func frameLen(t *testing.T, ft quicwire.FrameType, p []byte) int {
+func frameLen(t testing.TB, ft quicwire.FrameType, p []byte) int {
 	var n int
 	var err error
 	switch {
