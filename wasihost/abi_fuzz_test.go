@@ -68,7 +68,9 @@ func FuzzSocketCalls(f *testing.F) {
 		copy(buf, data[33:])
 		tb := newTable(Policy{}, 4, nil)
 		defer tb.closeAll()
-		if s, errno := tb.open(false); errno != errnoSuccess || s.fd != firstFD {
+		// Where the platform has no host sockets (wasip1), the functions
+		// are still exercised, on an empty table.
+		if s, errno := tb.open(false); errno != errnoNosys && (errno != errnoSuccess || s.fd != firstFD) {
 			t.Fatalf("open: %v", errno)
 		}
 		fns := []hostFunc{tb.sockOpen, tb.sockBind, tb.sockSendTo, tb.sockRecvFrom,
