@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/netip"
 
+	"github.com/h3wasi/h3wasi/internal/handshake"
 	"github.com/h3wasi/h3wasi/internal/protect"
 	"github.com/h3wasi/h3wasi/internal/quicwire"
 	"github.com/h3wasi/h3wasi/internal/recovery"
@@ -62,7 +63,7 @@ type Conn struct {
 	peerAddr netip.AddrPort
 
 	spaces [numLevels]pnSpace
-	tls    *tls.QUICConn
+	tls    *handshake.Conn
 
 	handshakeComplete  bool // TLS says the handshake is complete
 	handshakeConfirmed bool // RFC 9001 section 4.1.2

@@ -97,6 +97,9 @@ func (c *Conn) enterClosed(err error) {
 	c.state = stateClosed
 	c.reportClosed()
 	c.releaseConnIDs()
+	if c.tls != nil {
+		c.tls.Close() // releases crypto/tls's parked handshake state
+	}
 }
 
 // reportClosed queues EventClosed once.

@@ -1,16 +1,11 @@
 package quicproto
 
 import (
-	"crypto/tls"
-
 	"github.com/h3wasi/h3wasi/internal/quicwire"
 )
 
-// TLS alerts the connection raises itself (RFC 8446 section 6).
-const (
-	alertMissingExtension      = 109
-	alertNoApplicationProtocol = 120
-)
+// alertMissingExtension is the TLS alert for absent transport parameters (RFC 9001 8.2).
+const alertMissingExtension = 109
 
 // onHandshakeComplete runs when TLS reports the handshake complete. The server's handshake
 // is then also confirmed (RFC 9001 section 4.1.2); the client waits for HANDSHAKE_DONE.
@@ -21,10 +16,6 @@ func (c *Conn) onHandshakeComplete() error {
 	if !c.peerParamsSeen {
 		return &TransportError{Code: quicwire.CryptoError(alertMissingExtension), Reason: "missing transport parameters"}
 	}
-	if c.tls.ConnectionState().NegotiatedProtocol == "" {
-		// QUIC requires ALPN (RFC 9001 section 8.1): no_application_protocol.
-		return &TransportError{Code: quicwire.CryptoError(alertNoApplicationProtocol), Reason: "no application protocol negotiated"}
-	}
 	c.handshakeComplete = true
 	if c.state == stateHandshake {
 		c.state = stateActive
@@ -33,12 +24,7 @@ func (c *Conn) onHandshakeComplete() error {
 	if c.isServer {
 		c.handshakeDoneSend = true
 		c.addrValidated = true
-		c.confirmHandshake(0)
-		if err := c.tls.SendSessionTicket(tls.QUICSessionTicketOptions{}); err == nil {
-			if err := c.drainTLS(); err != nil {
-				return err
-			}
-		}
+		c.confirmHandshake(c.now)
 	}
 	return c.issueConnIDs()
 }

@@ -1,35 +1,35 @@
 package quicproto
 
 import (
-	"context"
-	"crypto/tls"
 	"errors"
+
+	"github.com/h3wasi/h3wasi/internal/handshake"
 
 	"github.com/h3wasi/h3wasi/internal/protect"
 	"github.com/h3wasi/h3wasi/internal/quicwire"
 )
 
-// The TLS 1.3 handshake runs on crypto/tls's QUIC API, which is already sans-IO: CRYPTO bytes
-// go in per encryption level and events (secrets, bytes to send, the peer's transport
-// parameters) come out.
+// The TLS 1.3 handshake runs in internal/handshake, the sans-IO adapter on crypto/tls's QUIC
+// API: CRYPTO bytes go in per encryption level and events (secrets, bytes to send, the
+// peer's transport parameters) come out.
 
-func tlsLevel(l level) tls.QUICEncryptionLevel {
+func tlsLevel(l level) handshake.Level {
 	switch l {
 	case levelInitial:
-		return tls.QUICEncryptionLevelInitial
+		return handshake.LevelInitial
 	case levelHandshake:
-		return tls.QUICEncryptionLevelHandshake
+		return handshake.LevelHandshake
 	}
-	return tls.QUICEncryptionLevelApplication
+	return handshake.LevelApplication
 }
 
-func fromTLSLevel(l tls.QUICEncryptionLevel) (level, bool) {
+func fromTLSLevel(l handshake.Level) (level, bool) {
 	switch l {
-	case tls.QUICEncryptionLevelInitial:
+	case handshake.LevelInitial:
 		return levelInitial, true
-	case tls.QUICEncryptionLevelHandshake:
+	case handshake.LevelHandshake:
 		return levelHandshake, true
-	case tls.QUICEncryptionLevelApplication:
+	case handshake.LevelApplication:
 		return levelApp, true
 	}
 	return 0, false // 0-RTT: not used yet
@@ -38,16 +38,17 @@ func fromTLSLevel(l tls.QUICEncryptionLevel) (level, bool) {
 // startTLS creates the TLS state with our transport parameters and runs it until it waits
 // for the peer.
 func (c *Conn) startTLS() error {
-	tc := c.cfg.TLS.Clone()
-	tc.MinVersion = tls.VersionTLS13
-	qc := &tls.QUICConfig{TLSConfig: tc}
+	hc := &handshake.Config{TLS: c.cfg.TLS, TransportParameters: c.ourTransportParams()}
+	var err error
 	if c.isServer {
-		c.tls = tls.QUICServer(qc)
+		c.tls, err = handshake.NewServer(hc)
 	} else {
-		c.tls = tls.QUICClient(qc)
+		c.tls, err = handshake.NewClient(hc)
 	}
-	c.tls.SetTransportParameters(c.ourTransportParams())
-	if err := c.tls.Start(context.Background()); err != nil {
+	if err != nil {
+		return err
+	}
+	if err := c.tls.Start(); err != nil {
 		return c.tlsError(err)
 	}
 	return c.drainTLS()
@@ -93,7 +94,7 @@ func (c *Conn) feedCrypto(l level) error {
 	if len(data) == 0 {
 		return nil
 	}
-	err := c.tls.HandleData(tlsLevel(l), data)
+	err := c.tls.HandleCrypto(tlsLevel(l), data)
 	in.consume(len(data))
 	if err != nil {
 		return c.tlsError(err)
@@ -106,67 +107,66 @@ func (c *Conn) drainTLS() error {
 	for {
 		ev := c.tls.NextEvent()
 		switch ev.Kind {
-		case tls.QUICNoEvent:
+		case handshake.EventNone:
 			return nil
-		case tls.QUICSetReadSecret, tls.QUICSetWriteSecret:
+		case handshake.EventReadSecret, handshake.EventWriteSecret:
 			if err := c.installSecret(ev); err != nil {
 				return err
 			}
-		case tls.QUICWriteData:
+		case handshake.EventWriteCrypto:
 			if l, ok := fromTLSLevel(ev.Level); ok {
 				c.spaces[l].cryptoOut.write(ev.Data)
 			}
-		case tls.QUICTransportParameters:
+		case handshake.EventTransportParameters:
 			if err := c.onPeerParams(ev.Data); err != nil {
 				return err
 			}
-		case tls.QUICHandshakeDone:
+		case handshake.EventHandshakeComplete:
 			if err := c.onHandshakeComplete(); err != nil {
 				return err
 			}
-		case tls.QUICErrorEvent:
-			return c.tlsError(ev.Err)
 		}
 	}
 }
 
 // installSecret builds packet protection keys for a level from a TLS secret.
-func (c *Conn) installSecret(ev tls.QUICEvent) error {
+func (c *Conn) installSecret(ev handshake.Event) error {
 	l, ok := fromTLSLevel(ev.Level)
 	if !ok {
 		return nil
 	}
+	read := ev.Kind == handshake.EventReadSecret
 	if l == levelApp {
 		// 1-RTT keys change with key updates: keyUpdater owns them.
-		if ev.Kind == tls.QUICSetReadSecret {
-			c.keyUpd.setReadSecret(ev.Suite, ev.Data, c.version)
+		if read {
+			c.keyUpd.setReadSecret(ev.Suite, ev.Secret, c.version)
 		} else {
-			c.keyUpd.setWriteSecret(ev.Suite, ev.Data, c.version)
+			c.keyUpd.setWriteSecret(ev.Suite, ev.Secret, c.version)
 		}
 		return nil
 	}
-	k, err := protect.NewKeys(ev.Suite, ev.Data, c.version)
+	k, err := protect.NewKeys(ev.Suite, ev.Secret, c.version)
 	if err != nil {
 		return &TransportError{Code: InternalError, Reason: err.Error()}
 	}
-	sp := &c.spaces[l]
-	if ev.Kind == tls.QUICSetReadSecret {
-		sp.open = k
+	if read {
+		c.spaces[l].open = k
 	} else {
-		sp.seal = k
+		c.spaces[l].seal = k
 	}
 	return nil
 }
 
-// tlsError converts a crypto/tls error into a CRYPTO_ERROR with the TLS alert.
+// tlsError converts a handshake error into a transport error (CRYPTO_ERROR with the TLS
+// alert, or the code the adapter chose).
 func (c *Conn) tlsError(err error) error {
 	var te *TransportError
 	if errors.As(err, &te) {
 		return te
 	}
-	var alert tls.AlertError
-	if errors.As(err, &alert) {
-		return &TransportError{Code: quicwire.CryptoError(uint8(alert)), Reason: err.Error()}
+	var he *handshake.Error
+	if errors.As(err, &he) {
+		return &TransportError{Code: ErrorCode(he.Code), Reason: he.Reason}
 	}
 	return &TransportError{Code: quicwire.CryptoError(80), Reason: err.Error()} // internal_error alert
 }
