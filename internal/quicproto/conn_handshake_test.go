@@ -1,0 +1,78 @@
+package quicproto
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/h3wasi/h3wasi/netsim"
+)
+
+// TestAmplificationLimit: a server that has not validated the client's address sends at
+// most three times what it received (RFC 9000 section 8.1), even while its PTO fires.
+func TestAmplificationLimit(t *testing.T) {
+	p := newPair(t, pairOpts{seed: 12, link: lan})
+	// Only the client's first flight gets through.
+	start := p.net.Now() + 5*time.Millisecond
+	cs := lan
+	cs.Blackholes = []netsim.Window{{Start: start, End: start + time.Hour}}
+	p.net.SetPath(p.cep, p.sep, cs, lan)
+	p.run(20*time.Second, func() bool { return false })
+	if p.sc == nil {
+		t.Fatal("no server connection")
+	}
+	if p.sc.addrValidated {
+		t.Fatal("address validated without a Handshake packet")
+	}
+	if p.sc.bytesSent > 3*p.sc.bytesRecv {
+		t.Fatalf("server sent %d bytes for %d received", p.sc.bytesSent, p.sc.bytesRecv)
+	}
+	if p.sc.bytesSent < 2*p.sc.bytesRecv {
+		t.Errorf("server sent only %d bytes for %d received", p.sc.bytesSent, p.sc.bytesRecv)
+	}
+}
+
+// TestHandshakeUnderLoss completes handshakes through heavy loss in both directions, which
+// exercises Initial and Handshake retransmissions, the PTO and the client's
+// anti-deadlock probes.
+func TestHandshakeUnderLoss(t *testing.T) {
+	for seed := uint64(20); seed < 30; seed++ {
+		p := newPair(t, pairOpts{seed: seed, link: netsim.LinkConfig{Delay: 15 * time.Millisecond, Loss: 0.3}})
+		ok := p.run(60*time.Second, func() bool {
+			return p.cc.handshakeConfirmed && p.sc != nil && p.sc.handshakeConfirmed
+		})
+		if !ok {
+			t.Fatalf("seed %d: handshake failed: %v", seed, p.cc.Err())
+		}
+		data := testData(50 << 10)
+		if got, _ := p.transfer(data, 60*time.Second); !bytes.Equal(got, data) {
+			t.Fatalf("seed %d: data differs", seed)
+		}
+	}
+}
+
+// TestHandshakeTimeout: with no server at all, the client gives up after the handshake
+// timeout.
+func TestHandshakeTimeout(t *testing.T) {
+	p := newPair(t, pairOpts{seed: 13, link: netsim.LinkConfig{Loss: 1},
+		clientCfg: func(c *Config) { c.HandshakeTimeout = 3 * time.Second }})
+	p.run(time.Minute, func() bool { return p.cc.Done() })
+	if !errors.Is(p.cc.Err(), ErrHandshakeTimeout) {
+		t.Fatalf("client error %v", p.cc.Err())
+	}
+}
+
+// TestALPNMismatch: the server's no_application_protocol alert reaches the client as
+// CRYPTO_ERROR 0x178.
+func TestALPNMismatch(t *testing.T) {
+	p := newPair(t, pairOpts{seed: 14, link: lan, serverCfg: func(c *Config) {
+		c.TLS = c.TLS.Clone()
+		c.TLS.NextProtos = []string{"other"}
+	}})
+	p.run(10*time.Second, func() bool { return p.cc.Err() != nil })
+	var te *TransportError
+	if !errors.As(p.cc.Err(), &te) || te.Code != 0x178 {
+		t.Fatalf("client error %v, want CRYPTO_ERROR 0x178", p.cc.Err())
+	}
+}
