@@ -186,7 +186,7 @@ func (e *Encoder) choose(st *sectionState, f *HeaderField) rep {
 	}
 	seen := e.hist.seen(f.Name, f.Value)
 	ok := st.canRef && e.worthInserting(f, seen)
-	e.hist.note(f.Name, seen)
+	e.hist.note(f.Name, seen > 0)
 	if ok {
 		if abs, ok := e.insert(st, f); ok && e.usable(st, abs) {
 			return e.refer(st, rep{kind: repDynamic, idx: abs})

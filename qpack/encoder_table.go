@@ -6,7 +6,7 @@ package qpack
 
 // uniqueNames are fields whose values rarely repeat: inserting them on first
 // sight would mostly waste table space, so they are inserted only once the
-// history shows the same value again.
+// history shows the same value uniqueMinSeen times.
 var uniqueNames = map[string]bool{
 	":path": true, "content-length": true, "date": true, "etag": true,
 	"last-modified": true, "expires": true, "if-modified-since": true,
@@ -15,9 +15,17 @@ var uniqueNames = map[string]bool{
 	"x-amz-request-id": true, "x-amz-id-2": true, "cf-ray": true, "referer": true,
 }
 
+// uniqueMinSeen is how often a field of uniqueNames must be in the history
+// to be inserted (tuned on the offline interop corpus).
+const uniqueMinSeen = 3
+
 // worthInserting decides whether a field is likely enough to repeat to be
 // inserted into the dynamic table.
-func (e *Encoder) worthInserting(f *HeaderField, seen bool) bool {
+func (e *Encoder) worthInserting(f *HeaderField, seenCount int) bool {
+	seen := seenCount > 0
+	if uniqueNames[f.Name] && seenCount < uniqueMinSeen {
+		return false
+	}
 	size := uint64(len(f.Name)+len(f.Value)) + entryOverhead
 	if size > e.capacity*3/4 {
 		return false
@@ -241,8 +249,8 @@ func (h *history) init(n int) {
 	h.names = make(map[string]*nameStat)
 }
 
-// seen reports whether (name, value) is in the history, then records it.
-func (h *history) seen(name, value string) bool {
+// seen reports how often (name, value) is in the history, then records it.
+func (h *history) seen(name, value string) int {
 	x := uint64(14695981039346656037)
 	for i := 0; i < len(name); i++ {
 		x = (x ^ uint64(name[i])) * 1099511628211
@@ -251,7 +259,7 @@ func (h *history) seen(name, value string) bool {
 	for i := 0; i < len(value); i++ {
 		x = (x ^ uint64(value[i])) * 1099511628211
 	}
-	found := h.count[x] > 0
+	found := int(h.count[x])
 	if len(h.ring) < cap(h.ring) {
 		h.ring = append(h.ring, x)
 	} else {
@@ -265,3 +273,5 @@ func (h *history) seen(name, value string) bool {
 	h.count[x]++
 	return found
 }
+
+var BigDiv uint64 = 16
