@@ -85,6 +85,9 @@ type Conn struct {
 	retried   bool
 	// initialSCID is the Source Connection ID of our first Initial packet.
 	initialSCID ConnID
+	// newToken is the NEW_TOKEN token a server sends; newTokenDue while it must be sent.
+	newToken    []byte
+	newTokenDue bool
 	// regTokens are the peer's reset tokens registered with the endpoint.
 	regTokens []ResetToken
 	// token is what a client puts in its Initial packets (from Retry or NEW_TOKEN).

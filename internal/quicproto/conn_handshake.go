@@ -1,6 +1,8 @@
 package quicproto
 
 import (
+	"net/netip"
+
 	"github.com/h3wasi/h3wasi/internal/quicwire"
 )
 
@@ -25,8 +27,19 @@ func (c *Conn) onHandshakeComplete() error {
 		c.handshakeDoneSend = true
 		c.addrValidated = true
 		c.confirmHandshake(c.now)
+		if ti, ok := c.hook.(tokenIssuer); ok {
+			// A token for the client's next connection, so that it can skip the
+			// Retry round trip (RFC 9000 section 8.1.3).
+			c.newToken = ti.newToken(c.now, c.peerAddr)
+			c.newTokenDue = c.newToken != nil
+		}
 	}
 	return c.issueConnIDs()
+}
+
+// tokenIssuer is implemented by an Endpoint that seals NEW_TOKEN tokens.
+type tokenIssuer interface {
+	newToken(now int64, addr netip.AddrPort) []byte
 }
 
 // confirmHandshake marks the handshake confirmed: the Handshake keys are discarded

@@ -76,3 +76,43 @@ func TestALPNMismatch(t *testing.T) {
 		t.Fatalf("client error %v, want CRYPTO_ERROR 0x178", p.cc.Err())
 	}
 }
+
+// TestNewTokenSkipsRetry: the token of NEW_TOKEN lets the next connection skip the Retry.
+func TestNewTokenSkipsRetry(t *testing.T) {
+	p := newPair(t, pairOpts{seed: 15, link: lan, endpointCfg: func(e *EndpointConfig) { e.RequireRetry = true }})
+	p.handshake()
+	var token []byte
+	p.run(time.Second, func() bool {
+		for {
+			ev, ok := p.cc.NextEvent()
+			if !ok {
+				break
+			}
+			if ev.Kind == EventNewToken {
+				token = ev.Token
+			}
+		}
+		return token != nil
+	})
+	if token == nil {
+		t.Fatal("no NEW_TOKEN")
+	}
+	p.client.connCfg.Token = token
+	c2, err := p.client.Dial(int64(p.net.Now()), p.sep.AddrPort())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sc2 *Conn
+	p.run(5*time.Second, func() bool {
+		if c, ok := p.server.Accept(); ok {
+			sc2 = c
+		}
+		return c2.handshakeConfirmed
+	})
+	if !c2.handshakeConfirmed || sc2 == nil {
+		t.Fatal("second handshake failed")
+	}
+	if c2.retried {
+		t.Error("second connection went through a Retry despite its token")
+	}
+}

@@ -55,6 +55,8 @@ func (h *recHandler) OnPacketAcked(space recovery.Space, p *recovery.SentPacket)
 			sp.acks.OnAckAcked(f.ID)
 		case fkCrypto:
 			sp.cryptoOut.onAck(f.Offset, f.Length)
+		case fkNewToken:
+			c.newToken = nil
 		default:
 			c.onAppFrameAcked(&f)
 		}
@@ -71,6 +73,8 @@ func (h *recHandler) OnPacketLost(space recovery.Space, p *recovery.SentPacket) 
 			sp.cryptoOut.onLost(f.Offset, f.Length)
 		case fkHandshakeDone:
 			c.handshakeDoneSend = true
+		case fkNewToken:
+			c.newTokenDue = c.newToken != nil
 		case fkNewConnID:
 			c.local.resend(f.ID)
 		case fkRetireConnID:

@@ -121,6 +121,14 @@ func (c *Conn) appendControlFrames(now int64, b []byte, maxEnd int) []byte {
 		sp.addFrame(recovery.Frame{Kind: fkPathResponse})
 		c.pathResponseDue = false
 	}
+	if c.newTokenDue {
+		f := quicwire.NewTokenFrame{Token: c.newToken}
+		if f.Len() <= maxEnd-len(b) {
+			b = f.Append(b)
+			sp.addFrame(recovery.Frame{Kind: fkNewToken})
+			c.newTokenDue = false
+		}
+	}
 	b = c.appendConnIDFrames(b, maxEnd)
 	for {
 		ctl, ok := c.streams.NextControl()
@@ -231,7 +239,7 @@ func ctrlOf(f *recovery.Frame) StreamControl {
 
 // appWantSend reports whether 1-RTT packets have something to carry.
 func (c *Conn) appWantSend(now int64) bool {
-	if c.handshakeDoneSend || c.pathResponseDue || c.pingDue || c.local.sendPending() || len(c.peer.pendingRetire) > 0 {
+	if c.handshakeDoneSend || c.newTokenDue || c.pathResponseDue || c.pingDue || c.local.sendPending() || len(c.peer.pendingRetire) > 0 {
 		return true
 	}
 	if _, ok := c.streams.NextControl(); ok {

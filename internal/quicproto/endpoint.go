@@ -125,6 +125,15 @@ func (e *Endpoint) removeResetToken(t ResetToken, c *Conn) {
 	}
 }
 
+// newToken seals a NEW_TOKEN token for addr.
+func (e *Endpoint) newToken(now int64, addr netip.AddrPort) []byte {
+	t, err := e.tokens.appendToken(nil, tokenKindNewToken, now, addr, nil, nil)
+	if err != nil {
+		return nil
+	}
+	return t
+}
+
 // resetToken derives the stateless reset token of one of our connection IDs.
 func (e *Endpoint) resetToken(id []byte) ResetToken {
 	m := hmac.New(sha256.New, e.cfg.ResetKey[:])
