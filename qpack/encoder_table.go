@@ -17,7 +17,7 @@ var uniqueNames = map[string]bool{
 
 // uniqueMinSeen is how often a field of uniqueNames must be in the history
 // to be inserted (tuned on the offline interop corpus).
-const uniqueMinSeen = 3
+const uniqueMinSeen = 2
 
 // worthInserting decides whether a field is likely enough to repeat to be
 // inserted into the dynamic table.
@@ -241,8 +241,8 @@ func (h *history) note(name string, seen bool) {
 }
 
 func (h *history) init(n int) {
-	if n < 16 {
-		n = 16
+	if n < 32 {
+		n = 32
 	}
 	h.ring = make([]uint64, 0, n)
 	h.count = make(map[uint64]uint16, n)
