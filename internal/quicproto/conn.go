@@ -112,6 +112,9 @@ type Conn struct {
 	// pathResponse echoes the latest PATH_CHALLENGE.
 	pathResponse    [8]byte
 	pathResponseDue bool
+	path            pathState
+	// nonProbing: the packet being processed carried a non-probing frame.
+	nonProbing bool
 	closeDeadline   int64
 
 	closeErr     error // why the connection is closing (reported in EventClosed)

@@ -6,8 +6,9 @@ import (
 )
 
 // handleFrames processes the frames of one authenticated packet. It reports whether the
-// packet was ack-eliciting.
+// packet was ack-eliciting, and sets c.nonProbing when it carried a non-probing frame.
 func (c *Conn) handleFrames(now int64, lvl level, pt quicwire.PacketType, p []byte) (eliciting bool, err error) {
+	c.nonProbing = false
 	if len(p) == 0 {
 		return false, &TransportError{Code: ProtocolViolation, Reason: "packet without frames"}
 	}
@@ -21,6 +22,7 @@ func (c *Conn) handleFrames(now int64, lvl level, pt quicwire.PacketType, p []by
 				Reason: "frame not allowed in " + pt.String() + " packet"}
 		}
 		eliciting = eliciting || ft.IsAckEliciting()
+		c.nonProbing = c.nonProbing || !ft.IsProbing()
 		n, err := c.handleFrame(now, lvl, ft, p)
 		if err != nil {
 			return eliciting, err
@@ -111,8 +113,11 @@ func (c *Conn) handleFrame(now int64, lvl level, ft quicwire.FrameType, p []byte
 		c.pathResponse, c.pathResponseDue = f.Data, true
 		return n, nil
 	case ft == quicwire.FrameTypePathResponse:
-		_, n, err := quicwire.ParsePathResponseFrame(p)
-		return n, err // we send no PATH_CHALLENGE yet, so there is nothing to match
+		f, n, err := quicwire.ParsePathResponseFrame(p)
+		if err == nil {
+			c.onPathResponse(f.Data)
+		}
+		return n, err
 	case ft == quicwire.FrameTypeDatagram || ft == quicwire.FrameTypeDatagramWithLength:
 		// We advertise no max_datagram_frame_size (RFC 9221 section 3).
 		return 0, protoErr(uint64(ft), "DATAGRAM frame not negotiated")

@@ -3,6 +3,7 @@ package quicproto
 import (
 	"bytes"
 	"errors"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -187,5 +188,24 @@ func TestPairVersionNegotiation(t *testing.T) {
 	p.handshake()
 	if p.sc.version != Version2 {
 		t.Fatalf("server version %x", p.sc.version)
+	}
+}
+
+// TestPairNATRebinding changes the client's address mid-transfer: the server follows it
+// and validates the new path.
+func TestPairNATRebinding(t *testing.T) {
+	p := newPair(t, pairOpts{seed: 16, link: lan})
+	p.handshake()
+	p.cep.RebindAt(p.net.Now()+30*time.Millisecond, netip.MustParseAddrPort("10.0.0.1:5555"))
+	data := testData(1 << 20)
+	got, _ := p.transfer(data, 30*time.Second)
+	if !bytes.Equal(got, data) {
+		t.Fatal("data differs after rebinding")
+	}
+	if p.sc.path.migrations != 1 || p.sc.peerAddr.Port() != 5555 {
+		t.Fatalf("server migrations %d, peer %v", p.sc.path.migrations, p.sc.peerAddr)
+	}
+	if p.sc.path.validating {
+		t.Error("new path not validated")
 	}
 }

@@ -75,6 +75,8 @@ func (h *recHandler) OnPacketLost(space recovery.Space, p *recovery.SentPacket) 
 			c.handshakeDoneSend = true
 		case fkNewToken:
 			c.newTokenDue = c.newToken != nil
+		case fkPathChallenge:
+			c.path.challengeDue = c.path.validating
 		case fkNewConnID:
 			c.local.resend(f.ID)
 		case fkRetireConnID:

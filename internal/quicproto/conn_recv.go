@@ -146,8 +146,12 @@ func (c *Conn) receivePacket(now int64, from netip.AddrPort, b []byte, firstDCID
 	if err != nil {
 		return n, false, err
 	}
-	if int64(pn) > sp.largestRecv {
+	largest := int64(pn) > sp.largestRecv
+	if largest {
 		sp.largestRecv = int64(pn)
+	}
+	if lvl == levelApp {
+		c.maybeMigrate(now, from, largest, c.nonProbing)
 	}
 	sp.acks.OnPacketReceived(now, pn, eliciting, recovery.NotECT)
 	return n, true, nil

@@ -129,6 +129,7 @@ func (c *Conn) appendControlFrames(now int64, b []byte, maxEnd int) []byte {
 			c.newTokenDue = false
 		}
 	}
+	b = c.appendPathChallenge(b, maxEnd)
 	b = c.appendConnIDFrames(b, maxEnd)
 	for {
 		ctl, ok := c.streams.NextControl()
@@ -239,7 +240,7 @@ func ctrlOf(f *recovery.Frame) StreamControl {
 
 // appWantSend reports whether 1-RTT packets have something to carry.
 func (c *Conn) appWantSend(now int64) bool {
-	if c.handshakeDoneSend || c.newTokenDue || c.pathResponseDue || c.pingDue || c.local.sendPending() || len(c.peer.pendingRetire) > 0 {
+	if c.handshakeDoneSend || c.newTokenDue || c.pathResponseDue || c.path.challengeDue || c.pingDue || c.local.sendPending() || len(c.peer.pendingRetire) > 0 {
 		return true
 	}
 	if _, ok := c.streams.NextControl(); ok {
