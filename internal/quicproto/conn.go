@@ -114,8 +114,8 @@ type Conn struct {
 	pathResponseDue bool
 	path            pathState
 	// nonProbing: the packet being processed carried a non-probing frame.
-	nonProbing bool
-	closeDeadline   int64
+	nonProbing    bool
+	closeDeadline int64
 
 	closeErr     error // why the connection is closing (reported in EventClosed)
 	closeFrame   quicwire.ConnectionCloseFrame
