@@ -10,7 +10,9 @@
 //     accumulate as encoder-stream bytes, taken with
 //     Encoder.AppendEncoderStream and written on the unidirectional encoder
 //     stream before (or with) the HEADERS frame. The peer's decoder stream
-//     is fed to Encoder.WriteDecoderStream in chunks of any size.
+//     is fed to Encoder.WriteDecoderStream in chunks of any size. A client
+//     that sends requests before the server's SETTINGS arrive starts with
+//     NewEncoder(EncoderConfig{}) and calls Encoder.SetPeerSettings later.
 //   - Decoder.WriteEncoderStream consumes the peer's encoder stream in
 //     chunks of any size; Decoder.DecodeFieldSection decodes a HEADERS
 //     payload or reports it blocked until the inserts it needs arrive
@@ -21,7 +23,8 @@
 // The encoder respects the peer's SETTINGS_QPACK_MAX_TABLE_CAPACITY and
 // SETTINGS_QPACK_BLOCKED_STREAMS, never evicts an entry that is
 // unacknowledged or referenced by an unacknowledged section, duplicates
-// entries close to eviction instead of pinning them, and sends
+// entries close to eviction instead of pinning them, inserts only fields
+// its history predicts will repeat (see COMPRESSION.md), and sends
 // never-indexed literals for sensitive fields (HeaderField.Sensitive, and
 // authorization, set-cookie and short cookies by default).
 //

@@ -274,4 +274,3 @@ func (h *history) seen(name, value string) int {
 	return found
 }
 
-var BigDiv uint64 = 16
