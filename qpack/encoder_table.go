@@ -273,4 +273,3 @@ func (h *history) seen(name, value string) int {
 	h.count[x]++
 	return found
 }
-
