@@ -1,6 +1,7 @@
 package quicproto
 
 import (
+	"bytes"
 	"errors"
 	"net/netip"
 	"testing"
@@ -366,6 +367,11 @@ func TestFrameErrors(t *testing.T) {
 			enc(quicwire.StreamFrame{StreamID: 0, Data: []byte("abcd"), Fin: true})}, FinalSizeError},
 		{"RESET_STREAM below received data", [][]byte{enc(quicwire.StreamFrame{StreamID: 0, Data: []byte("abc")}),
 			enc(quicwire.ResetStreamFrame{StreamID: 0, FinalSize: 1})}, FinalSizeError},
+		{"RESET_STREAM on server uni stream", [][]byte{enc(quicwire.ResetStreamFrame{StreamID: 3})}, StreamStateError},
+		{"STOP_SENDING on client uni stream", [][]byte{enc(quicwire.StopSendingFrame{StreamID: 2})}, StreamStateError},
+		{"STOP_SENDING on unopened server stream", [][]byte{enc(quicwire.StopSendingFrame{StreamID: 5})}, StreamStateError},
+		{"STREAM_DATA_BLOCKED on server uni stream", [][]byte{enc(quicwire.StreamDataBlockedFrame{StreamID: 3})}, StreamStateError},
+		{"MAX_DATA truncated", [][]byte{bytes.Repeat([]byte{0x01}, 20), {0x10}}, FrameEncodingError},
 		{"MAX_STREAMS above 2^60", [][]byte{{0x12, 0xd0, 0, 0, 0, 0, 0, 0, 1}}, FrameEncodingError},
 		{"RETIRE_CONNECTION_ID never issued", [][]byte{enc(quicwire.RetireConnectionIDFrame{SequenceNumber: 100})}, ProtocolViolation},
 		{"too many connection IDs", [][]byte{

@@ -1,0 +1,105 @@
+package quicproto
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/h3wasi/h3wasi/internal/quicwire"
+)
+
+// TestVersionNegotiation: a server answers an unknown version with the versions it
+// supports, and a client that gets a Version Negotiation without its version gives up.
+func TestVersionNegotiation(t *testing.T) {
+	ccfg, scfg := testConfigs(t, 30)
+	ep, err := NewEndpoint(EndpointConfig{Conn: scfg, Server: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := append([]byte{0xc0, 0x1a, 0x2a, 0x3a, 0x4a, 8, 1, 2, 3, 4, 5, 6, 7, 8, 4, 9, 9, 9, 9}, make([]byte, 1200)...)
+	if c := ep.Route(0, testClientAddr, d); c != nil {
+		t.Fatal("connection created for an unknown version")
+	}
+	buf := make([]byte, 1500)
+	n, to, ok := ep.SendStateless(buf)
+	if !ok || to != testClientAddr {
+		t.Fatal("no Version Negotiation sent")
+	}
+	h, err := quicwire.ParseLongHeader(buf[:n])
+	if err != nil || h.Type != quicwire.PacketVersionNegotiation {
+		t.Fatalf("sent %v, %v", h.Type, err)
+	}
+	if string(h.DstConnID) != "\x09\x09\x09\x09" || string(h.SrcConnID) != "\x01\x02\x03\x04\x05\x06\x07\x08" {
+		t.Errorf("VN connection IDs %x %x", h.DstConnID, h.SrcConnID)
+	}
+	if h.NumVersions() != 2 || h.VersionAt(0) != Version1 || h.VersionAt(1) != Version2 {
+		t.Errorf("VN versions %x", h.SupportedVersions)
+	}
+	// Small datagrams get no answer (they could be amplification attempts).
+	ep.Route(0, testClientAddr, d[:100])
+	if _, _, ok := ep.SendStateless(buf); ok {
+		t.Error("VN sent for a small datagram")
+	}
+
+	client, err := NewClientConn(ccfg, 0, testServerAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vn := quicwire.AppendVersionNegotiation(nil, client.initialSCID.Bytes(), client.origDCID.Bytes(), []uint32{0x1a2a3a4a}, 0)
+	client.Receive(0, testServerAddr, vn)
+	if !errors.Is(client.Err(), ErrVersionNegotiation) {
+		t.Fatalf("client error %v", client.Err())
+	}
+	// A VN that lists the client's version is ignored (RFC 9000 section 6.2).
+	client2, _ := NewClientConn(ccfg, 0, testServerAddr)
+	vn = quicwire.AppendVersionNegotiation(nil, client2.initialSCID.Bytes(), client2.origDCID.Bytes(), []uint32{Version1}, 0)
+	client2.Receive(0, testServerAddr, vn)
+	if client2.Err() != nil {
+		t.Fatalf("VN listing our version closed the client: %v", client2.Err())
+	}
+}
+
+// TestStatelessResetRateLimit: unknown short-header packets get stateless resets, at most
+// StatelessResetRate per second, each smaller than what triggered it.
+func TestStatelessResetRateLimit(t *testing.T) {
+	_, scfg := testConfigs(t, 31)
+	ep, err := NewEndpoint(EndpointConfig{Conn: scfg, Server: true, StatelessResetRate: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := make([]byte, 100)
+	d[0] = 0x40
+	buf := make([]byte, 1500)
+	sent := 0
+	for i := range 100 {
+		d[1] = byte(i)
+		ep.Route(0, testClientAddr, d)
+		for {
+			n, _, ok := ep.SendStateless(buf)
+			if !ok {
+				break
+			}
+			sent++
+			if n >= len(d) || n < 21 || buf[0]&0xc0 != 0x40 {
+				t.Fatalf("reset of %d bytes, first byte %x", n, buf[0])
+			}
+			if ResetToken(buf[n-16:n]) != ep.resetToken(d[1:1+scfg.connIDLenOrDefault()]) {
+				t.Fatal("reset token does not match the connection ID")
+			}
+		}
+	}
+	if sent != 10 {
+		t.Fatalf("sent %d resets in an instant, want 10", sent)
+	}
+	// One second later the budget is back.
+	ep.Route(1e9, testClientAddr, d)
+	if _, _, ok := ep.SendStateless(buf); !ok {
+		t.Fatal("no reset after the budget refilled")
+	}
+}
+
+func (c *Config) connIDLenOrDefault() int {
+	if c.ConnIDLen == 0 {
+		return defaultConnIDLen
+	}
+	return c.ConnIDLen
+}
