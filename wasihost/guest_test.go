@@ -319,6 +319,22 @@ func TestModuleDiesMidTransfer(t *testing.T) {
 	}
 }
 
+// TestCancelSleepingModule: ending ctx stops a module asleep in a timer
+// (wazero alone would sleep through it).
+func TestCancelSleepingModule(t *testing.T) {
+	p := start(t, Config{}, "sleep")
+	p.expect(t, "SLEEPING")
+	p.cancel()
+	select {
+	case <-p.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("cancel did not stop a sleeping module")
+	}
+	if _, err := p.Wait(); err == nil {
+		t.Fatal("a cancelled module reported success")
+	}
+}
+
 func mustDial(t *testing.T, addr *net.UDPAddr) *net.UDPConn {
 	c, err := net.DialUDP("udp", nil, addr)
 	if err != nil {

@@ -42,6 +42,9 @@ func main() {
 	case "leak":
 		n, _ := strconv.Atoi(args[0])
 		leak(n)
+	case "sleep":
+		fmt.Println("SLEEPING")
+		time.Sleep(time.Hour)
 	case "resolve":
 		a, err := wasi.ResolveUDPAddr("udp", args[0])
 		fmt.Println("RESOLVED", a, err)

@@ -1,0 +1,39 @@
+// Package wasihost runs WebAssembly modules (wasip1 commands, such as Go
+// programs built with GOOS=wasip1 GOARCH=wasm) on wazero and gives them UDP
+// sockets backed by real host sockets, scoped by a capability policy, so
+// that a Go program can run untrusted network plugins.
+//
+// # Sockets
+//
+// The module imports the WasmEdge socket extension ABI from
+// wasi_snapshot_preview1 (sock_open, sock_bind, sock_send_to,
+// sock_recv_from, sock_getlocaladdr, sock_setsockopt, sock_getsockopt,
+// sock_getaddrinfo, sock_shutdown); package wasi is a net.PacketConn over
+// it. Each module instance has its own socket table: at most
+// Config.MaxSockets UDP sockets, IPv4 or IPv6 (dual stack), all of them
+// closed when the module exits, traps or is cancelled. Policy decides
+// which addresses a module may bind and send to (loopback only by
+// default); a refusal is the WASI errno ENOTCAPABLE, which package wasi
+// reports as a *net.OpError naming the address. Bad guest pointers give
+// EFAULT; nothing a module passes can crash the host.
+//
+// The socket functions never block: a module runs on one thread, and a
+// blocking host call would freeze all its goroutines. Instead the module
+// sleeps in Go's scheduler, in poll_oneoff, on its stdin, which the host
+// makes a pipe (the doorbell) and writes a byte to when a socket the module
+// found empty becomes readable. On Linux the host replaces wazero's
+// poll_oneoff with one that sleeps in ppoll(2) on those sockets and the
+// pipe, with nanosecond timeouts; elsewhere a goroutine per socket watches
+// it. The environment variable wasi.WakeEnv tells the module which
+// mechanism it has.
+//
+// # Limits
+//
+// The module's stdin is reserved for the doorbell. sock_shutdown closes a
+// socket (a UDP socket has nothing else to shut down; wazero's fd_close
+// does not know host sockets). Only UDP is offered: sock_connect and
+// sock_listen answer ENOTSUP. Host name resolution (Policy.Lookup) blocks
+// the module while it runs. Memory is capped by Config.MemoryLimit; CPU
+// time is not capped, but ending the context stops the module, also while
+// it sleeps.
+package wasihost
