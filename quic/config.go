@@ -35,6 +35,11 @@ type Config struct {
 	// whole connection. Defaults 768 KiB and 15 MiB.
 	InitialConnectionReceiveWindow, MaxConnectionReceiveWindow uint64
 
+	// MaxDatagramSize is the largest UDP payload we send. Default 1350, which crosses
+	// common tunnels (there is no path MTU discovery yet); at least 1200 and at most
+	// 1452. 1452 suits loopback and plain Ethernet paths.
+	MaxDatagramSize int
+
 	// MaxIncomingConnections caps the server connections alive at once on a Listener;
 	// Initial packets beyond it are dropped. Default 10,000.
 	MaxIncomingConnections int
@@ -62,7 +67,16 @@ func (c *Config) coreConfig(tlsConf *tls.Config) (*quicproto.Config, error) {
 	if c == nil {
 		c = &Config{}
 	}
+	size := c.MaxDatagramSize
+	switch {
+	case size == 0:
+	case size < 1200:
+		return nil, errors.New("quic: MaxDatagramSize below 1200")
+	case size > maxDatagramSize:
+		size = maxDatagramSize
+	}
 	return &quicproto.Config{
+		MaxDatagramSize:       size,
 		TLS:                   tlsConf,
 		Rand:                  rand.Reader,
 		MaxIdleTimeout:        c.MaxIdleTimeout,

@@ -31,6 +31,7 @@ type Conn struct {
 	closeErr      error // why the connection ended (nil while open)
 
 	streams    map[quicproto.StreamID]*stream
+	sweepAt    int // len(streams) that triggers the next sweep of retired streams
 	acceptBidi []*stream
 	acceptUni  []*stream
 	bidiReady  chan struct{} // signalled when acceptBidi grows
@@ -53,6 +54,7 @@ func (t *Transport) newConn(core *quicproto.Conn, ep *quicproto.Endpoint, conf *
 		uniReady:      make(chan struct{}, 1),
 		openReady:     make(chan struct{}, 1),
 		streams:       make(map[quicproto.StreamID]*stream),
+		sweepAt:       64,
 	}
 	c.ctx, c.cancel = context.WithCancelCause(context.Background())
 	c.timer = time.AfterFunc(time.Hour, c.onTimer)

@@ -20,6 +20,8 @@ type Listener struct {
 // enqueue hands a connection whose handshake completed to Accept; t.mu is held.
 func (l *Listener) enqueue(c *Conn) {
 	if l.closed {
+		// The handshake finished after Close: refuse the connection.
+		c.core.CloseWithError(l.t.now(), 0, "server closed")
 		return
 	}
 	l.queue = append(l.queue, c)

@@ -11,7 +11,22 @@ func (c *Conn) newStream(cs *quicproto.Stream) *stream {
 	s := &stream{c: c, cs: cs, id: cs.ID(),
 		readReady: make(chan struct{}, 1), writeReady: make(chan struct{}, 1)}
 	c.streams[s.id] = s
+	if len(c.streams) >= c.sweepAt {
+		c.sweepStreams()
+	}
 	return s
+}
+
+// sweepStreams forgets the wrappers of streams the core retired. Streams often finish
+// without a call that would notice (the FIN we sent is acknowledged later), so the map is
+// swept whenever it doubled since the last sweep: amortised O(1) per stream.
+func (c *Conn) sweepStreams() {
+	for id := range c.streams {
+		if c.core.Stream(id) == nil {
+			delete(c.streams, id)
+		}
+	}
+	c.sweepAt = max(64, 2*len(c.streams))
 }
 
 // dropIfRetired forgets the wrapper of a stream the core retired (both directions done),

@@ -58,7 +58,7 @@ type clientEndpoint struct {
 
 // Sizes of the driver's buffers.
 const (
-	maxDatagramSize = 1452  // what we may send; the core's default is 1350
+	maxDatagramSize = 1452  // the most Config.MaxDatagramSize allows; buffers hold this
 	recvBufferSize  = 65536 // the largest UDP payload, so nothing is truncated
 )
 
@@ -97,7 +97,6 @@ func (t *Transport) Listen(tlsConf *tls.Config, conf *Config) (*Listener, error)
 	if err != nil {
 		return nil, err
 	}
-	cc.MaxDatagramSize = maxDatagramSize
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if err := t.start(); err != nil {
@@ -179,7 +178,6 @@ func (t *Transport) clientEndpoint(tlsConf *tls.Config, sni string, conf *Config
 	if err != nil {
 		return nil, err
 	}
-	cc.MaxDatagramSize = maxDatagramSize
 	// No stateless resets from a client endpoint: the server endpoint (if any) sends
 	// them, and a client endpoint must stay silent about datagrams that are not its own.
 	ep, err := quicproto.NewEndpoint(quicproto.EndpointConfig{Conn: cc, StatelessResetRate: -1})
