@@ -18,7 +18,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"wasm", "run", "--allow", "not-an-address", "m.wasm"}, "unable to parse IP"},
 		{[]string{"wasm", "run", "--allow", "10.0.0.1:99999", "m.wasm"}, "bad port range"},
 		{[]string{"wasm", "run", "--allow", "10.0.0.0/33", "m.wasm"}, "rule"},
-		{[]string{"wasm", "run", "/nonexistent/m.wasm"}, "no such file"},
+		{[]string{"wasm", "run", "/nonexistent/m.wasm"}, "/nonexistent/m.wasm"},
 	} {
 		var stdout, stderr bytes.Buffer
 		if code := run(tc.args, &stdout, &stderr); code != 2 {
