@@ -2,10 +2,10 @@ package wasihost
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -369,4 +369,24 @@ func TestResolveInGuest(t *testing.T) {
 	}
 }
 
-var _ = errors.New
+// TestLookupInGuest resolves a name through sock_getaddrinfo with the
+// host's resolver (this machine's own name, from /etc/hosts), checking the
+// addrinfo records end to end.
+func TestLookupInGuest(t *testing.T) {
+	name, err := os.Hostname()
+	if err != nil {
+		t.Skip(err)
+	}
+	ips, err := net.DefaultResolver.LookupNetIP(t.Context(), "ip", name)
+	if err != nil || len(ips) == 0 {
+		t.Skipf("this machine cannot resolve its own name %q: %v", name, err)
+	}
+	p := start(t, Config{Policy: Policy{Lookup: true}}, "resolve", net.JoinHostPort(name, "4433"))
+	got := p.expect(t, "RESOLVED")
+	for _, ip := range ips {
+		if strings.HasPrefix(got, netip.AddrPortFrom(ip.Unmap(), 4433).String()+" <nil>") {
+			return
+		}
+	}
+	t.Fatalf("RESOLVED %s; want one of %v, port 4433", got, ips)
+}
