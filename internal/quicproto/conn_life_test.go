@@ -209,3 +209,31 @@ func TestPairNATRebinding(t *testing.T) {
 		t.Error("new path not validated")
 	}
 }
+
+// TestPairMixedImpairments runs transfers with key updates through loss, jitter,
+// reordering, duplication and corruption over many seeds; afterwards no probe may be left
+// pending (a stuck probe lets a sender ignore its congestion window).
+func TestPairMixedImpairments(t *testing.T) {
+	data := testData(256 << 10)
+	for seed := uint64(100); seed < 112; seed++ {
+		link := netsim.LinkConfig{Delay: 10 * time.Millisecond, Jitter: 3 * time.Millisecond,
+			Loss: 0.05 + float64(seed%4)*0.05, Reorder: 0.03, Duplicate: 0.02, Corrupt: 0.02}
+		p := newPair(t, pairOpts{seed: seed, link: link,
+			clientCfg: func(c *Config) { c.KeyUpdateInterval = 50 + seed }})
+		if !p.run(60*time.Second, func() bool {
+			return p.cc.handshakeConfirmed && p.sc != nil && p.sc.handshakeConfirmed
+		}) {
+			t.Fatalf("seed %d: handshake failed: %v", seed, p.cc.Err())
+		}
+		if got, _ := p.transfer(data, 300*time.Second); !bytes.Equal(got, data) {
+			t.Fatalf("seed %d: data differs", seed)
+		}
+		for _, c := range []*Conn{p.cc, p.sc} {
+			for l := levelInitial; l < levelApp; l++ {
+				if n := c.lr.ProbesPending(toSpace(l)); n > 0 {
+					t.Errorf("seed %d: server=%v has %d %v probes pending", seed, c.isServer, n, l)
+				}
+			}
+		}
+	}
+}

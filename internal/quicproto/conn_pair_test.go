@@ -170,11 +170,7 @@ func (p *pair) transfer(data []byte, limit time.Duration) ([]byte, time.Duration
 }
 
 func TestPairTransfer(t *testing.T) {
-	size := 10 << 20
-	if testing.Short() {
-		size = 1 << 20
-	}
-	data := testData(size)
+	data := testData(10 << 20)
 	cases := []struct {
 		name string
 		link netsim.LinkConfig

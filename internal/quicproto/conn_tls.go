@@ -153,6 +153,10 @@ func (c *Conn) installSecret(ev handshake.Event) error {
 		c.spaces[l].open = k
 	} else {
 		c.spaces[l].seal = k
+		if l == levelHandshake {
+			// Recovery's anti-deadlock probe becomes a Handshake packet from now on.
+			c.lr.SetHandshakeKeys(c.now)
+		}
 	}
 	return nil
 }
