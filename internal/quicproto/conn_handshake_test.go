@@ -116,3 +116,17 @@ func TestNewTokenSkipsRetry(t *testing.T) {
 		t.Error("second connection went through a Retry despite its token")
 	}
 }
+
+// TestZeroLengthClientConnID: a client may use a zero-length connection ID (RFC 9000
+// section 5.1); the server then sends it packets with an empty Destination Connection ID.
+func TestZeroLengthClientConnID(t *testing.T) {
+	p := newPair(t, pairOpts{seed: 17, link: lan, clientCfg: func(c *Config) { c.ConnIDLen = -1 }})
+	p.handshake()
+	if p.cc.initialSCID.Len() != 0 || !p.sc.peer.zeroLen {
+		t.Fatal("client connection ID is not empty")
+	}
+	data := testData(300 << 10)
+	if got, _ := p.transfer(data, 10*time.Second); !bytes.Equal(got, data) {
+		t.Fatal("data differs")
+	}
+}

@@ -136,55 +136,15 @@ func (c *Conn) appendControlFrames(now int64, b []byte, maxEnd int) []byte {
 		if !ok {
 			break
 		}
-		nb, fits := appendStreamControl(b, ctl, maxEnd)
-		if !fits {
+		if ctl.Len() > maxEnd-len(b) {
 			break
 		}
-		b = nb
+		b = ctl.Append(b)
 		c.streams.OnControlSent(ctl)
 		sp.addFrame(recovery.Frame{Kind: fkStreamCtrl, Flags: uint8(ctl.FrameType), ID: uint64(ctl.ID),
 			Offset: ctl.Value, Length: ctl.Code})
 	}
 	return b
-}
-
-// appendStreamControl encodes one StreamControl frame if it fits before maxEnd.
-func appendStreamControl(b []byte, ctl StreamControl, maxEnd int) ([]byte, bool) {
-	var n int
-	var enc func([]byte) []byte
-	id := uint64(ctl.ID)
-	switch ctl.FrameType {
-	case quicwire.FrameTypeMaxData:
-		f := quicwire.MaxDataFrame{MaximumData: ctl.Value}
-		n, enc = f.Len(), f.Append
-	case quicwire.FrameTypeMaxStreamData:
-		f := quicwire.MaxStreamDataFrame{StreamID: id, MaximumStreamData: ctl.Value}
-		n, enc = f.Len(), f.Append
-	case quicwire.FrameTypeMaxStreamsBidi, quicwire.FrameTypeMaxStreamsUni:
-		f := quicwire.MaxStreamsFrame{Bidi: ctl.FrameType == quicwire.FrameTypeMaxStreamsBidi, MaximumStreams: ctl.Value}
-		n, enc = f.Len(), f.Append
-	case quicwire.FrameTypeDataBlocked:
-		f := quicwire.DataBlockedFrame{MaximumData: ctl.Value}
-		n, enc = f.Len(), f.Append
-	case quicwire.FrameTypeStreamDataBlocked:
-		f := quicwire.StreamDataBlockedFrame{StreamID: id, MaximumStreamData: ctl.Value}
-		n, enc = f.Len(), f.Append
-	case quicwire.FrameTypeStreamsBlockedBidi, quicwire.FrameTypeStreamsBlockedUni:
-		f := quicwire.StreamsBlockedFrame{Bidi: ctl.FrameType == quicwire.FrameTypeStreamsBlockedBidi, MaximumStreams: ctl.Value}
-		n, enc = f.Len(), f.Append
-	case quicwire.FrameTypeResetStream:
-		f := quicwire.ResetStreamFrame{StreamID: id, ErrorCode: ctl.Code, FinalSize: ctl.Value}
-		n, enc = f.Len(), f.Append
-	case quicwire.FrameTypeStopSending:
-		f := quicwire.StopSendingFrame{StreamID: id, ErrorCode: ctl.Code}
-		n, enc = f.Len(), f.Append
-	default:
-		return b, false
-	}
-	if n > maxEnd-len(b) {
-		return b, false
-	}
-	return enc(b), true
 }
 
 // appendStreamFrames fills the rest of a 1-RTT packet with STREAM frames, streams taking
