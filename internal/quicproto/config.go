@@ -98,6 +98,13 @@ func (c *Config) withDefaults() (*Config, error) {
 		return nil, errors.New("quicproto: Config.Rand is required")
 	}
 	n := *c
+	if n.TLS.MinVersion < tls.VersionTLS13 {
+		// QUIC needs TLS 1.3. One clone per Config (not per connection) keeps a
+		// server's automatic session ticket keys, so sessions resume across
+		// connections of the same endpoint.
+		n.TLS = n.TLS.Clone()
+		n.TLS.MinVersion = tls.VersionTLS13
+	}
 	def := func(v *time.Duration, d time.Duration) {
 		if *v == 0 {
 			*v = d

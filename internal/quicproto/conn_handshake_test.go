@@ -2,6 +2,7 @@ package quicproto
 
 import (
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"testing"
 	"time"
@@ -128,5 +129,27 @@ func TestZeroLengthClientConnID(t *testing.T) {
 	data := testData(300 << 10)
 	if got, _ := p.transfer(data, 10*time.Second); !bytes.Equal(got, data) {
 		t.Fatal("data differs")
+	}
+}
+
+// TestResumption: the server's session ticket lets the client's next connection resume.
+func TestResumption(t *testing.T) {
+	cache := tls.NewLRUClientSessionCache(4)
+	p := newPair(t, pairOpts{seed: 18, link: lan, clientCfg: func(c *Config) {
+		c.TLS = c.TLS.Clone()
+		c.TLS.ClientSessionCache = cache
+	}})
+	p.handshake()
+	p.run(100*time.Millisecond, func() bool { return false }) // the ticket arrives
+	c2, err := p.client.Dial(int64(p.net.Now()), p.sep.AddrPort())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.run(5*time.Second, func() bool { return c2.handshakeConfirmed })
+	if !c2.handshakeConfirmed {
+		t.Fatalf("second handshake failed: %v", c2.Err())
+	}
+	if !c2.TLSState().DidResume {
+		t.Error("second connection did not resume")
 	}
 }
