@@ -89,7 +89,19 @@ func (c *Conn) handleFrame(now int64, lvl level, ft quicwire.FrameType, p []byte
 		}
 		c.events.push(Event{Kind: EventNewToken, Token: append([]byte(nil), f.Token...)})
 		return n, nil
-	case ft == quicwire.FrameTypeNewConnectionID:
+	case ft >= quicwire.FrameTypeNewConnectionID && ft <= quicwire.FrameTypePathResponse:
+		return c.handlePathFrame(ft, p)
+	case ft == quicwire.FrameTypeDatagram || ft == quicwire.FrameTypeDatagramWithLength:
+		// We advertise no max_datagram_frame_size (RFC 9221 section 3).
+		return 0, protoErr(uint64(ft), "DATAGRAM frame not negotiated")
+	}
+	return c.handleStreamFrame(now, ft, p)
+}
+
+// handlePathFrame processes the connection ID and path validation frames.
+func (c *Conn) handlePathFrame(ft quicwire.FrameType, p []byte) (int, error) {
+	switch ft {
+	case quicwire.FrameTypeNewConnectionID:
 		f, n, err := quicwire.ParseNewConnectionIDFrame(p)
 		if err != nil {
 			return 0, err
@@ -99,30 +111,27 @@ func (c *Conn) handleFrame(now int64, lvl level, ft quicwire.FrameType, p []byte
 		}
 		c.registerResetTokens()
 		return n, nil
-	case ft == quicwire.FrameTypeRetireConnectionID:
+	case quicwire.FrameTypeRetireConnectionID:
 		f, n, err := quicwire.ParseRetireConnectionIDFrame(p)
 		if err != nil {
 			return 0, err
 		}
 		return n, c.onRetireConnID(f.SequenceNumber)
-	case ft == quicwire.FrameTypePathChallenge:
+	case quicwire.FrameTypePathChallenge:
 		f, n, err := quicwire.ParsePathChallengeFrame(p)
 		if err != nil {
 			return 0, err
 		}
 		c.pathResponse, c.pathResponseDue = f.Data, true
 		return n, nil
-	case ft == quicwire.FrameTypePathResponse:
+	case quicwire.FrameTypePathResponse:
 		f, n, err := quicwire.ParsePathResponseFrame(p)
 		if err == nil {
 			c.onPathResponse(f.Data)
 		}
 		return n, err
-	case ft == quicwire.FrameTypeDatagram || ft == quicwire.FrameTypeDatagramWithLength:
-		// We advertise no max_datagram_frame_size (RFC 9221 section 3).
-		return 0, protoErr(uint64(ft), "DATAGRAM frame not negotiated")
 	}
-	return c.handleStreamFrame(now, ft, p)
+	return 0, &TransportError{Code: FrameEncodingError, FrameType: uint64(ft), Reason: "unexpected frame type"}
 }
 
 // onRetireConnID handles RETIRE_CONNECTION_ID: the peer stopped using one of our IDs, so we

@@ -133,18 +133,25 @@ func (c *Conn) receivePacket(now int64, from netip.AddrPort, b []byte, firstDCID
 		}
 		return n, false, nil // failed authentication: drop silently
 	}
-	if (lvl == levelApp && pkt[0]&0x18 != 0) || (lvl != levelApp && pkt[0]&0x0c != 0) {
-		return n, false, &TransportError{Code: ProtocolViolation, Reason: "reserved header bits set"}
+	return n, true, c.processPacket(now, from, lvl, &h, pkt[0], pn, payload)
+}
+
+// processPacket applies an authenticated packet: header checks, duplicate detection,
+// frames, and the bookkeeping for ACKs and path changes.
+func (c *Conn) processPacket(now int64, from netip.AddrPort, lvl level, h *quicwire.Header, first byte, pn uint64, payload []byte) error {
+	if (lvl == levelApp && first&0x18 != 0) || (lvl != levelApp && first&0x0c != 0) {
+		return &TransportError{Code: ProtocolViolation, Reason: "reserved header bits set"}
 	}
+	sp := &c.spaces[lvl]
 	if sp.acks.IsDuplicate(pn) {
-		return n, true, nil
+		return nil
 	}
-	if err := c.onAuthenticated(lvl, &h); err != nil {
-		return n, false, err
+	if err := c.onAuthenticated(lvl, h); err != nil {
+		return err
 	}
 	eliciting, err := c.handleFrames(now, lvl, h.Type, payload)
 	if err != nil {
-		return n, false, err
+		return err
 	}
 	largest := int64(pn) > sp.largestRecv
 	if largest {
@@ -154,7 +161,7 @@ func (c *Conn) receivePacket(now int64, from netip.AddrPort, b []byte, firstDCID
 		c.maybeMigrate(now, from, largest, c.nonProbing)
 	}
 	sp.acks.OnPacketReceived(now, pn, eliciting, recovery.NotECT)
-	return n, true, nil
+	return nil
 }
 
 // openPacket removes packet protection; 1-RTT packets go through the key update logic.
