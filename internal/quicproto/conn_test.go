@@ -363,6 +363,10 @@ func TestFrameErrors(t *testing.T) {
 		{"MAX_STREAM_DATA on client uni stream", [][]byte{enc(quicwire.MaxStreamDataFrame{StreamID: 2, MaximumStreamData: 10})}, StreamStateError},
 		{"STREAM beyond stream limit", [][]byte{enc(quicwire.StreamFrame{StreamID: 4 * 100, Data: []byte("x")})}, StreamLimitError},
 		{"STREAM beyond flow control", [][]byte{enc(quicwire.StreamFrame{StreamID: 0, Offset: defaultStreamWindow, Data: []byte("x")})}, FlowControlError},
+		{"connection flow control exceeded", [][]byte{
+			enc(quicwire.StreamFrame{StreamID: 0, Offset: 500000, Data: []byte("x")}),
+			enc(quicwire.StreamFrame{StreamID: 4, Offset: 500000, Data: []byte("x")})}, FlowControlError},
+		{"uni stream beyond stream limit", [][]byte{enc(quicwire.StreamFrame{StreamID: 4*100 + 2, Data: []byte("x")})}, StreamLimitError},
 		{"final size changed", [][]byte{enc(quicwire.StreamFrame{StreamID: 0, Data: []byte("abc"), Fin: true}),
 			enc(quicwire.StreamFrame{StreamID: 0, Data: []byte("abcd"), Fin: true})}, FinalSizeError},
 		{"RESET_STREAM below received data", [][]byte{enc(quicwire.StreamFrame{StreamID: 0, Data: []byte("abc")}),
@@ -413,4 +417,45 @@ func (tc *testConn) writeEmptyPacket() {
 		tc.t.Fatal(err)
 	}
 	tc.c.Receive(tc.now, tc.addr, b)
+}
+
+// TestDrainingSendsNothing: after the peer's CONNECTION_CLOSE the connection drains: it
+// reports the peer's error and sends nothing more, even when packets keep arriving.
+func TestDrainingSendsNothing(t *testing.T) {
+	tc := newTestConn(t)
+	tc.writeFrames(enc(quicwire.ConnectionCloseFrame{ErrorCode: uint64(ProtocolViolation), Reason: []byte("oops")}))
+	var te *TransportError
+	if !errors.As(tc.c.Err(), &te) || te.Code != ProtocolViolation {
+		t.Fatalf("error %v", tc.c.Err())
+	}
+	tc.writeFrames(enc(quicwire.PingFrame{}))
+	tc.advance(50 * time.Millisecond)
+	if frames := tc.readFrames(); len(frames) != 0 {
+		t.Fatalf("draining connection sent %v", frames)
+	}
+	tc.advance(10 * time.Second)
+	if !tc.c.Done() {
+		t.Fatal("draining did not end after three PTOs")
+	}
+}
+
+// TestClosingRepeatsClose: a closing connection answers further packets with its
+// CONNECTION_CLOSE (RFC 9000 section 10.2.1).
+func TestClosingRepeatsClose(t *testing.T) {
+	tc := newTestConn(t)
+	tc.c.CloseWithError(tc.now, 7, "done")
+	f, ok := find(tc.readFrames(), quicwire.FrameTypeConnectionCloseApp)
+	if !ok {
+		t.Fatal("no CONNECTION_CLOSE")
+	}
+	if cc, _, _ := quicwire.ParseConnectionCloseFrame(f.raw); cc.ErrorCode != 7 || string(cc.Reason) != "done" {
+		t.Fatalf("CONNECTION_CLOSE %+v", cc)
+	}
+	if frames := tc.readFrames(); len(frames) != 0 {
+		t.Fatalf("closing connection sent %v unprompted", frames)
+	}
+	tc.writeFrames(enc(quicwire.PingFrame{}))
+	if _, ok := find(tc.readFrames(), quicwire.FrameTypeConnectionCloseApp); !ok {
+		t.Fatal("CONNECTION_CLOSE not repeated")
+	}
 }
