@@ -21,6 +21,7 @@ const (
 	numLevels
 )
 
+// String names the level for errors and logs.
 func (l level) String() string { return [...]string{"Initial", "Handshake", "1-RTT"}[l] }
 
 // connState is the life cycle of a connection (RFC 9000 section 10).

@@ -47,6 +47,7 @@ type ApplicationError struct {
 	Remote bool
 }
 
+// Error describes the application error and which side closed.
 func (e *ApplicationError) Error() string {
 	who := "local"
 	if e.Remote {
