@@ -114,6 +114,7 @@ type Conn struct {
 	pathResponse    [8]byte
 	pathResponseDue bool
 	path            pathState
+	counters        connCounters
 	// nonProbing: the packet being processed carried a non-probing frame.
 	nonProbing    bool
 	closeDeadline int64

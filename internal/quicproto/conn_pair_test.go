@@ -190,8 +190,10 @@ func TestPairTransfer(t *testing.T) {
 			if !bytes.Equal(got, data) {
 				t.Fatalf("data differs: got %d bytes, want %d", len(got), len(data))
 			}
-			t.Logf("%d bytes in %v virtual (%.1f Mbit/s); c->s %+v; s->c %+v", len(data), took,
-				float64(len(data))*8/took.Seconds()/1e6, p.net.Link(p.cep, p.sep).Stats(), p.net.Link(p.sep, p.cep).Stats())
+			st := p.cc.Stats()
+			t.Logf("%d bytes in %v virtual (%.1f Mbit/s); client sent %d packets, %d lost, srtt %v, cwnd %d; c->s %+v",
+				len(data), took, float64(len(data))*8/took.Seconds()/1e6, st.PacketsSent, st.PacketsLost,
+				st.SmoothedRTT, st.CongestionWindow, p.net.Link(p.cep, p.sep).Stats())
 		})
 	}
 }

@@ -66,6 +66,7 @@ func (h *recHandler) OnPacketAcked(space recovery.Space, p *recovery.SentPacket)
 // OnPacketLost queues again what a lost packet carried, when it is still needed.
 func (h *recHandler) OnPacketLost(space recovery.Space, p *recovery.SentPacket) {
 	c := (*Conn)(h)
+	c.counters.packetsLost++
 	sp := &c.spaces[space]
 	for _, f := range p.Frames {
 		switch f.Kind {
@@ -144,6 +145,7 @@ func (c *Conn) onAckFrame(now int64, l level, f *quicwire.AckFrame) error {
 // recordSent hands a sealed packet to loss recovery.
 func (c *Conn) recordSent(now int64, p *builtPacket, size int, padded bool) {
 	sp := &c.spaces[p.lvl]
+	c.counters.packetsSent++
 	c.lr.OnPacketSent(now, toSpace(p.lvl), recovery.SentPacket{
 		PacketNumber: p.pn,
 		Size:         size,

@@ -161,6 +161,7 @@ func (c *Conn) processPacket(now int64, from netip.AddrPort, lvl level, h *quicw
 		c.maybeMigrate(now, from, largest, c.nonProbing)
 	}
 	sp.acks.OnPacketReceived(now, pn, eliciting, recovery.NotECT)
+	c.counters.packetsRecv++
 	return nil
 }
 

@@ -38,7 +38,8 @@
 // EventStreamWritable for the rest); Close sends a FIN; CancelWrite sends RESET_STREAM;
 // Read copies received data and returns io.EOF at the end and *ApplicationError after a
 // reset; CancelRead sends STOP_SENDING. After any of these the driver calls Send.
-// CloseWithError closes the whole connection with an application error code.
+// CloseWithError closes the whole connection with an application error code. Stats
+// returns RTT, congestion window and packet counters.
 //
 // # Endpoint
 //
