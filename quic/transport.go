@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -37,6 +38,8 @@ type Transport struct {
 	conns    map[*quicproto.Conn]*Conn
 	sendBuf  []byte
 	loopDone chan struct{}
+	// rand replaces crypto/rand as the cores' randomness (tests and fuzzing only).
+	rand io.Reader
 }
 
 // addrPortConn is a socket with allocation-free reads and writes (*net.UDPConn,
@@ -96,6 +99,9 @@ func (t *Transport) Listen(tlsConf *tls.Config, conf *Config) (*Listener, error)
 	cc, err := conf.coreConfig(tlsConf)
 	if err != nil {
 		return nil, err
+	}
+	if t.rand != nil {
+		cc.Rand = t.rand
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -177,6 +183,9 @@ func (t *Transport) clientEndpoint(tlsConf *tls.Config, sni string, conf *Config
 	cc, err := conf.coreConfig(tlsConf)
 	if err != nil {
 		return nil, err
+	}
+	if t.rand != nil {
+		cc.Rand = t.rand
 	}
 	// No stateless resets from a client endpoint: the server endpoint (if any) sends
 	// them, and a client endpoint must stay silent about datagrams that are not its own.
