@@ -12,7 +12,7 @@ var uniqueNames = map[string]bool{
 	"last-modified": true, "expires": true, "if-modified-since": true,
 	"if-none-match": true, "age": true, "location": true, "content-range": true,
 	"x-fb-debug": true, "x-fb-trace-id": true, "x-request-id": true,
-	"x-amz-request-id": true, "x-amz-id-2": true, "cf-ray": true, "referer": true,
+	"x-amz-request-id": true, "x-amz-id-2": true, "cf-ray": true,
 }
 
 // uniqueMinSeen is how often a field of uniqueNames must be in the history
