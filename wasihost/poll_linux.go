@@ -140,7 +140,20 @@ func (t *table) wait(timeout int64, stdin bool) bool {
 	}
 	t.pollfds, t.pollsocks = fds, socks
 	var ts *unix.Timespec
-	deadline := time.Now().Add(time.Duration(timeout))
+	now := time.Now()
+	deadline := now.Add(time.Duration(timeout))
+	if stdin && len(socks) > 0 && timeout != 0 {
+		// Spin briefly before sleeping, as Go's own scheduler does: a
+		// reply often arrives within microseconds, and waking a thread
+		// from ppoll costs more than that.
+		spinUntil := now.Add(spinFor)
+		var zero unix.Timespec
+		for time.Now().Before(spinUntil) && (timeout < 0 || time.Now().Before(deadline)) {
+			if n, _ := unix.Ppoll(fds, &zero, nil); n > 0 {
+				return t.ready(fds, socks, stdin)
+			}
+		}
+	}
 	for {
 		if timeout >= 0 {
 			left := max(time.Until(deadline), 0)
@@ -155,6 +168,15 @@ func (t *table) wait(timeout int64, stdin bool) bool {
 			break
 		}
 	}
+	return t.ready(fds, socks, stdin)
+}
+
+// spinFor bounds the busy wait of table.wait before it sleeps.
+var spinFor = 50 * time.Microsecond
+
+// ready rings the doorbell for the sockets ppoll found readable and
+// reports whether stdin is readable.
+func (t *table) ready(fds []unix.PollFd, socks []*socket, stdin bool) bool {
 	ready := fds[0].Revents != 0
 	for i, s := range socks {
 		if fds[i+1].Revents != 0 {
