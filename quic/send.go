@@ -18,7 +18,7 @@ func (c *Conn) drainSend(now int64) {
 			t.writeTo(t.sendBuf[:n], to, c)
 		}
 	}
-	buf := t.sendBuf
+	buf := t.sendBuf[:maxGSOSize]
 	start, off, seg := 0, 0, 0
 	var dst netip.AddrPort
 	for {

@@ -80,10 +80,8 @@ func (t *Transport) start() error {
 	t.epoch = time.Now()
 	t.apc, _ = t.Conn.(addrPortConn)
 	t.conns = make(map[*quicproto.Conn]*Conn)
-	t.sendBuf = make([]byte, maxDatagramSize)
-	if t.gso = newGSO(t.Conn); t.gso != nil {
-		t.sendBuf = make([]byte, maxGSOSize)
-	}
+	t.gso = newGSO(t.Conn)
+	t.sendBuf = getBuf()
 	t.gro = newGRO(t.Conn)
 	t.loopDone = make(chan struct{})
 	go t.readLoop()
@@ -201,7 +199,8 @@ func (t *Transport) clientEndpoint(tlsConf *tls.Config, sni string, conf *Config
 // connection, and then lets every connection that received something send.
 func (t *Transport) readLoop() {
 	defer close(t.loopDone)
-	buf := make([]byte, recvBufferSize)
+	buf := getBuf()
+	defer putBuf(buf)
 	var touched []*Conn
 	for {
 		n, seg, from, err := t.read(buf)
@@ -386,6 +385,20 @@ func (t *Transport) closeLocked(err error) {
 	}
 	if t.Conn != nil {
 		t.Conn.Close()
+	}
+	putBuf(t.sendBuf) // every connection is forgotten: nothing sends any more
+	t.sendBuf = nil
+}
+
+// bufPool holds the transports' 64 KiB buffers (one for receiving, one for sending),
+// so that short-lived transports (DialAddr, handshake-heavy clients) reuse them.
+var bufPool = sync.Pool{New: func() any { return new([recvBufferSize]byte) }}
+
+func getBuf() []byte { return bufPool.Get().(*[recvBufferSize]byte)[:] }
+
+func putBuf(b []byte) {
+	if len(b) == recvBufferSize {
+		bufPool.Put((*[recvBufferSize]byte)(b))
 	}
 }
 
