@@ -75,7 +75,7 @@ func listen(addr string) wasi.AddrPortConn {
 func echo(addr string, lat bool) {
 	c := listen(addr)
 	buf := make([]byte, 2048)
-	var lats []int64
+	var lats, writes []int64
 	for {
 		n, from, err := c.ReadFromUDPAddrPort(buf)
 		now := time.Now().UnixNano()
@@ -88,8 +88,9 @@ func echo(addr string, lat bool) {
 			lats = append(lats, now-int64(binary.BigEndian.Uint64(msg[1:])))
 			if len(lats) == 1000 {
 				slices.Sort(lats)
-				fmt.Printf("LATENCY median=%d p99=%d\n", lats[500], lats[990])
-				lats = lats[:0]
+				slices.Sort(writes)
+				fmt.Printf("LATENCY median=%d p99=%d write=%d\n", lats[500], lats[990], writes[len(writes)/2])
+				lats, writes = lats[:0], writes[:0]
 			}
 		case string(msg) == "trap":
 			fmt.Println("TRAPPING")
@@ -101,6 +102,9 @@ func echo(addr string, lat bool) {
 		}
 		if _, err := c.WriteToUDPAddrPort(msg, from); err != nil {
 			fail(err.Error())
+		}
+		if lat {
+			writes = append(writes, time.Now().UnixNano()-now)
 		}
 	}
 }
