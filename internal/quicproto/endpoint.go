@@ -307,16 +307,28 @@ func (e *Endpoint) acceptInitial(now int64, from netip.AddrPort, d []byte) *Conn
 		return nil
 	}
 	odcid, rscid := MakeConnID(h.DstConnID), ConnID{}
-	validated, retried := false, false
+	validated, retried, badRetry := false, false, false
 	if len(h.Token) > 0 {
 		t, err := e.tokens.openToken(h.Token, from)
 		switch {
 		case err != nil:
+			// Not one of ours (perhaps another server's NEW_TOKEN): as if absent.
 		case t.kind == tokenKindRetry && now-t.issued <= e.cfg.RetryTokenLifetime && t.rscid.Equal(h.DstConnID):
 			odcid, rscid, validated, retried = t.odcid, t.rscid, true, true
+		case t.kind == tokenKindRetry:
+			badRetry = true // expired, or replayed with another connection ID
 		case t.kind == tokenKindNewToken && now-t.issued <= e.cfg.NewTokenLifetime:
 			validated = true
 		}
+	}
+	if badRetry {
+		// RFC 9000 section 8.1.3: close with INVALID_TOKEN rather than loop on Retries.
+		if c, err := e.newServerConn(now, from, &h, odcid, rscid, false, false); err == nil {
+			c.bytesRecv += uint64(len(d)) // amplification credit for the CONNECTION_CLOSE
+			c.closeOnError(now, &TransportError{Code: InvalidToken, Reason: "invalid Retry token"})
+			return c
+		}
+		return nil
 	}
 	if e.cfg.RequireRetry && !validated {
 		e.sendRetry(now, from, &h)

@@ -3,6 +3,7 @@ package quicproto
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/h3wasi/h3wasi/internal/quicwire"
 )
@@ -102,4 +103,52 @@ func (c *Config) connIDLenOrDefault() int {
 		return defaultConnIDLen
 	}
 	return c.ConnIDLen
+}
+
+// TestRetryTokenChecks: an expired Retry token gets INVALID_TOKEN, and a Retry with a
+// bad integrity tag is ignored by the client.
+func TestRetryTokenChecks(t *testing.T) {
+	ccfg, scfg := testConfigs(t, 32)
+	ep, err := NewEndpoint(EndpointConfig{Conn: scfg, Server: true, RequireRetry: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := NewClientConn(ccfg, 0, testServerAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 1500)
+	n, _, _ := client.Send(0, buf)
+	ep.Route(0, testClientAddr, append([]byte(nil), buf[:n]...))
+	m, _, ok := ep.SendStateless(buf)
+	if !ok {
+		t.Fatal("no Retry")
+	}
+	retry := append([]byte(nil), buf[:m]...)
+	bad := append([]byte(nil), retry...)
+	bad[len(bad)-1] ^= 1
+	client.Receive(0, testServerAddr, bad)
+	if client.retried {
+		t.Fatal("client followed a Retry with a bad integrity tag")
+	}
+	client.Receive(0, testServerAddr, retry)
+	if !client.retried {
+		t.Fatal("client ignored a valid Retry")
+	}
+	// Past the token's lifetime the server refuses it with INVALID_TOKEN.
+	late := int64(time.Minute)
+	n, _, _ = client.Send(late, buf)
+	c := ep.Route(late, testClientAddr, append([]byte(nil), buf[:n]...))
+	var te *TransportError
+	if c == nil || !errors.As(c.Err(), &te) || te.Code != InvalidToken {
+		t.Fatalf("expired token: conn %v", c)
+	}
+	n, _, ok = c.Send(late, buf)
+	if !ok {
+		t.Fatal("no CONNECTION_CLOSE for the expired token")
+	}
+	client.Receive(late, testServerAddr, buf[:n])
+	if !errors.As(client.Err(), &te) || te.Code != InvalidToken {
+		t.Fatalf("client error %v", client.Err())
+	}
 }
