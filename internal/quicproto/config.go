@@ -60,6 +60,12 @@ type Config struct {
 	// DisableActiveMigration is announced in our transport parameters.
 	DisableActiveMigration bool
 
+	// Enable0RTT lets a client resuming a session send 0-RTT data (stream data written
+	// before the handshake completes), and lets a server issue tickets that allow it and
+	// accept it. 0-RTT data can be replayed by an attacker: only idempotent requests
+	// belong in it.
+	Enable0RTT bool
+
 	// Token is a NEW_TOKEN token from a previous connection to the same server (clients).
 	Token []byte
 }

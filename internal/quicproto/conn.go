@@ -66,6 +66,13 @@ type Conn struct {
 	spaces [numLevels]pnSpace
 	tls    *handshake.Conn
 
+	// zeroRTTSeal (client) and zeroRTTOpen (server) protect 0-RTT packets.
+	zeroRTTSeal, zeroRTTOpen *protect.Keys
+	// building0RTT: the 1-RTT-space packet being built is a 0-RTT packet.
+	building0RTT bool
+	// zeroRTTRejected: the server refused our 0-RTT; what it carried is sent again.
+	zeroRTTRejected bool
+
 	handshakeComplete  bool // TLS says the handshake is complete
 	handshakeConfirmed bool // RFC 9001 section 4.1.2
 	handshakeDoneSend  bool // server: HANDSHAKE_DONE must be (re)sent

@@ -140,8 +140,9 @@ func (c *Conn) sendClose(now int64, buf []byte) int {
 	np := 0
 	out := buf[:0]
 	for lvl := levelInitial; lvl < numLevels; lvl++ {
-		if !c.canSeal(lvl) || (lvl == levelInitial && c.canSeal(levelHandshake) && c.isServer) {
-			continue
+		if !c.canSeal(lvl) || (lvl == levelInitial && c.canSeal(levelHandshake) && c.isServer) ||
+			(lvl == levelApp && !c.keyUpd.ready()) {
+			continue // (never close in 0-RTT packets: the server may not read them)
 		}
 		sp := &c.spaces[lvl]
 		p := builtPacket{lvl: lvl, start: len(out), lengthOff: -1, pn: sp.nextPN, pnLen: 4}

@@ -19,6 +19,7 @@ func (c *Conn) onHandshakeComplete() error {
 		return &TransportError{Code: quicwire.CryptoError(alertMissingExtension), Reason: "missing transport parameters"}
 	}
 	c.handshakeComplete = true
+	c.zeroRTTSeal = nil // 1-RTT from now on (RFC 9001 section 4.9.3)
 	if c.state == stateHandshake {
 		c.state = stateActive
 	}
@@ -49,6 +50,7 @@ func (c *Conn) confirmHandshake(now int64) {
 		return
 	}
 	c.handshakeConfirmed = true
+	c.zeroRTTOpen = nil
 	c.discardLevel(levelInitial)
 	c.discardLevel(levelHandshake)
 	if c.keyUpd.ready() {

@@ -153,3 +153,73 @@ func TestResumption(t *testing.T) {
 		t.Error("second connection did not resume")
 	}
 }
+
+// Test0RTT resumes a session with 0-RTT: the client writes stream data before the
+// handshake completes; whether the server accepts the 0-RTT packets or not, it reads the
+// data exactly.
+func Test0RTT(t *testing.T) {
+	cache := tls.NewLRUClientSessionCache(4)
+	p := newPair(t, pairOpts{seed: 19, link: lan, clientCfg: func(c *Config) {
+		c.TLS = c.TLS.Clone()
+		c.TLS.ClientSessionCache = cache
+		c.Enable0RTT = true
+	}, serverCfg: func(c *Config) { c.Enable0RTT = true }})
+	p.handshake()
+	p.run(100*time.Millisecond, func() bool { return false }) // the ticket arrives
+	c2, err := p.client.Dial(int64(p.net.Now()), p.sep.AddrPort())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c2.zeroRTTSeal == nil {
+		t.Fatal("client has no 0-RTT keys after resumption")
+	}
+	s, ok := c2.OpenStream(false)
+	if !ok {
+		t.Fatal("cannot open a stream for 0-RTT")
+	}
+	data := testData(3000)
+	if n := s.Write(data); n != len(data) {
+		t.Fatalf("wrote %d", n)
+	}
+	s.Close()
+	var sc2 *Conn
+	var got []byte
+	done := false
+	buf := make([]byte, 4096)
+	p.run(5*time.Second, func() bool {
+		if c, ok := p.server.Accept(); ok {
+			sc2 = c
+		}
+		if sc2 == nil {
+			return false
+		}
+		for {
+			ev, ok := sc2.NextEvent()
+			if !ok {
+				break
+			}
+			if ev.Kind == EventStreamReadable {
+				if rs := sc2.Stream(ev.Stream); rs != nil {
+					for {
+						n, err := rs.Read(buf)
+						got = append(got, buf[:n]...)
+						if err != nil {
+							done = true
+						}
+						if n == 0 || err != nil {
+							break
+						}
+					}
+				}
+			}
+		}
+		return done
+	})
+	if !bytes.Equal(got, data) {
+		t.Fatalf("server read %d bytes, want %d", len(got), len(data))
+	}
+	if !c2.TLSState().DidResume {
+		t.Error("not resumed")
+	}
+	t.Logf("0-RTT accepted by server: %v, rejected seen by client: %v", sc2.tls.EarlyDataAccepted(), c2.zeroRTTRejected)
+}

@@ -93,8 +93,13 @@ func (c *Conn) receivePacket(now int64, from netip.AddrPort, b []byte, firstDCID
 			lvl = levelInitial
 		case quicwire.PacketHandshake:
 			lvl = levelHandshake
+		case quicwire.Packet0RTT:
+			if !c.isServer {
+				return h.End, false, nil
+			}
+			lvl = levelApp
 		default:
-			return h.End, false, nil // 0-RTT (not accepted yet) or unknown versions
+			return h.End, false, nil // unknown versions
 		}
 		if h.Version != c.version {
 			return h.End, false, nil
@@ -121,12 +126,12 @@ func (c *Conn) receivePacket(now int64, from netip.AddrPort, b []byte, firstDCID
 	if sp.discarded {
 		return n, false, nil
 	}
-	if !c.canOpen(lvl) {
+	if !c.canOpenType(lvl, h.Type) {
 		c.bufferUndecryptable(from, b[:n])
 		return n, false, nil
 	}
 	pkt := b[:n]
-	pn, payload, err := c.openPacket(now, lvl, pkt, h.PNOffset)
+	pn, payload, err := c.openPacket(now, lvl, h.Type, pkt, h.PNOffset)
 	if err != nil {
 		if te, isTE := err.(*TransportError); isTE {
 			return n, false, te // key update violations
@@ -139,7 +144,8 @@ func (c *Conn) receivePacket(now int64, from netip.AddrPort, b []byte, firstDCID
 // processPacket applies an authenticated packet: header checks, duplicate detection,
 // frames, and the bookkeeping for ACKs and path changes.
 func (c *Conn) processPacket(now int64, from netip.AddrPort, lvl level, h *quicwire.Header, first byte, pn uint64, payload []byte) error {
-	if (lvl == levelApp && first&0x18 != 0) || (lvl != levelApp && first&0x0c != 0) {
+	long := quicwire.IsLongHeader(first)
+	if (!long && first&0x18 != 0) || (long && first&0x0c != 0) {
 		return &TransportError{Code: ProtocolViolation, Reason: "reserved header bits set"}
 	}
 	sp := &c.spaces[lvl]
@@ -157,7 +163,7 @@ func (c *Conn) processPacket(now int64, from netip.AddrPort, lvl level, h *quicw
 	if largest {
 		sp.largestRecv = int64(pn)
 	}
-	if lvl == levelApp {
+	if lvl == levelApp && !long {
 		c.maybeMigrate(now, from, largest, c.nonProbing)
 	}
 	sp.acks.OnPacketReceived(now, pn, eliciting, recovery.NotECT)
@@ -165,9 +171,20 @@ func (c *Conn) processPacket(now int64, from netip.AddrPort, lvl level, h *quicw
 	return nil
 }
 
+// canOpenType reports whether a packet of type pt in level lvl can be decrypted now.
+func (c *Conn) canOpenType(lvl level, pt quicwire.PacketType) bool {
+	if pt == quicwire.Packet0RTT {
+		return c.zeroRTTOpen != nil
+	}
+	return c.canOpen(lvl)
+}
+
 // openPacket removes packet protection; 1-RTT packets go through the key update logic.
-func (c *Conn) openPacket(now int64, lvl level, pkt []byte, pnOff int) (uint64, []byte, error) {
+func (c *Conn) openPacket(now int64, lvl level, pt quicwire.PacketType, pkt []byte, pnOff int) (uint64, []byte, error) {
 	sp := &c.spaces[lvl]
+	if pt == quicwire.Packet0RTT {
+		return c.zeroRTTOpen.Open(pkt, pnOff, sp.largestRecv)
+	}
 	if lvl == levelApp {
 		return c.keyUpd.open(now, sp, pkt, pnOff)
 	}
@@ -208,18 +225,21 @@ func (c *Conn) retryUndecryptable(now int64) {
 	pending := c.undecryptable
 	c.undecryptable = nil
 	for i, p := range pending {
-		lvl := levelApp
+		lvl, pt := levelApp, quicwire.Packet1RTT
 		if quicwire.IsLongHeader(p.data[0]) {
 			h, err := quicwire.ParseLongHeader(p.data)
 			if err != nil {
 				continue
 			}
-			lvl = levelHandshake
-			if h.Type == quicwire.PacketInitial {
+			pt = h.Type
+			switch pt {
+			case quicwire.PacketInitial:
 				lvl = levelInitial
+			case quicwire.PacketHandshake:
+				lvl = levelHandshake
 			}
 		}
-		if !c.canOpen(lvl) && !c.spaces[lvl].discarded {
+		if !c.canOpenType(lvl, pt) && !c.spaces[lvl].discarded && !(pt == quicwire.Packet0RTT && c.handshakeComplete) {
 			c.undecryptable = append(c.undecryptable, pending[i])
 			continue
 		}

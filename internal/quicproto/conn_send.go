@@ -18,6 +18,7 @@ type builtPacket struct {
 	pn         uint64
 	payloadEnd int // the AEAD tag goes in [payloadEnd, payloadEnd+TagLen)
 	eliciting  bool
+	zeroRTT    bool // a 0-RTT packet (1-RTT packet number space, 0-RTT keys)
 }
 
 // Send assembles the next datagram into buf and returns its length and destination. ok is
@@ -101,8 +102,13 @@ func (c *Conn) buildPacket(now int64, lvl level, out []byte, limit int) ([]byte,
 	}
 	p.pnLen = protect.PacketNumberLen(p.pn, sp.largestAcked)
 	dcid := c.peer.current().id
-	switch lvl {
-	case levelInitial, levelHandshake:
+	c.building0RTT = lvl == levelApp && !c.keyUpd.ready()
+	p.zeroRTT = c.building0RTT
+	switch {
+	case p.zeroRTT:
+		out, p.lengthOff, p.pnOff = quicwire.AppendLongHeader(out, quicwire.Packet0RTT, c.version, dcid.Bytes(),
+			c.initialSCID.Bytes(), nil, p.pn, p.pnLen)
+	case lvl == levelInitial || lvl == levelHandshake:
 		pt, tok := quicwire.PacketHandshake, []byte(nil)
 		if lvl == levelInitial {
 			pt = quicwire.PacketInitial
@@ -136,6 +142,9 @@ func (c *Conn) buildPacket(now int64, lvl level, out []byte, limit int) ([]byte,
 // appendFrames writes the frames of one packet in priority order.
 func (c *Conn) appendFrames(now int64, lvl level, b []byte, maxEnd int) []byte {
 	sp := &c.spaces[lvl]
+	if c.building0RTT {
+		return c.append0RTTFrames(now, b, maxEnd)
+	}
 	if sp.acks.AckDue(now) || sp.acks.HasNewPackets() {
 		b = c.appendAck(now, lvl, b, maxEnd)
 	}
@@ -206,9 +215,12 @@ func (c *Conn) finishDatagram(now int64, buf []byte, pkts []builtPacket, limit i
 		}
 		pkt := buf[p.start : p.payloadEnd : p.payloadEnd+protect.TagLen]
 		var err error
-		if p.lvl == levelApp {
+		switch {
+		case p.zeroRTT:
+			_, err = c.zeroRTTSeal.Seal(pkt, p.pnOff-p.start, p.pnLen, p.pn)
+		case p.lvl == levelApp:
 			_, err = c.keyUpd.seal(now, pkt, p.pnOff-p.start, p.pnLen, p.pn)
-		} else {
+		default:
 			_, err = c.spaces[p.lvl].seal.Seal(pkt, p.pnOff-p.start, p.pnLen, p.pn)
 		}
 		if err != nil {
@@ -279,5 +291,29 @@ func (c *Conn) appendAck(now int64, lvl level, b []byte, maxEnd int) []byte {
 	b = f.Append(b)
 	sp.acks.OnAckSent()
 	sp.addFrame(recovery.Frame{Kind: fkAck, ID: f.Ranges[0].Largest})
+	return b
+}
+
+// append0RTTFrames fills a 0-RTT packet: stream data and stream control frames only (no
+// ACK, which 0-RTT packets cannot carry, RFC 9000 section 12.4).
+func (c *Conn) append0RTTFrames(now int64, b []byte, maxEnd int) []byte {
+	sp := &c.spaces[levelApp]
+	for {
+		ctl, ok := c.streams.NextControl()
+		if !ok || ctl.Len() > maxEnd-len(b) {
+			break
+		}
+		b = ctl.Append(b)
+		c.streams.OnControlSent(ctl)
+		sp.addFrame(recovery.Frame{Kind: fkStreamCtrl, Flags: uint8(ctl.FrameType), ID: uint64(ctl.ID),
+			Offset: ctl.Value, Length: ctl.Code})
+	}
+	if c.cwndAllows() {
+		b = c.appendStreamFrames(now, b, maxEnd)
+	}
+	if c.lr.ProbesPending(recovery.Application) > 0 && !sp.eliciting && maxEnd-len(b) >= 1 {
+		b = quicwire.PingFrame{}.Append(b)
+		sp.addFrame(recovery.Frame{Kind: fkPing})
+	}
 	return b
 }

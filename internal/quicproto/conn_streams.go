@@ -207,7 +207,7 @@ func (c *Conn) appWantSend(now int64) bool {
 		return true
 	}
 	c.pacedUntil = 0
-	return c.handshakeComplete && c.streams.HasSendData() && c.cwndAllows() && c.pacerAllows(now)
+	return (c.handshakeComplete || c.zeroRTTSeal != nil) && c.streams.HasSendData() && c.cwndAllows() && c.pacerAllows(now)
 }
 
 // cwndAllows reports whether the congestion window has room for more data.

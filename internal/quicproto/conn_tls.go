@@ -38,7 +38,8 @@ func fromTLSLevel(l handshake.Level) (level, bool) {
 // startTLS creates the TLS state with our transport parameters and runs it until it waits
 // for the peer.
 func (c *Conn) startTLS() error {
-	hc := &handshake.Config{TLS: c.cfg.TLS, TransportParameters: c.ourTransportParams()}
+	hc := &handshake.Config{TLS: c.cfg.TLS, TransportParameters: c.ourTransportParams(),
+		EnableEarlyData: c.cfg.Enable0RTT}
 	var err error
 	if c.isServer {
 		c.tls, err = handshake.NewServer(hc)
@@ -51,7 +52,20 @@ func (c *Conn) startTLS() error {
 	if err := c.tls.Start(); err != nil {
 		return c.tlsError(err)
 	}
-	return c.drainTLS()
+	if err := c.drainTLS(); err != nil {
+		return err
+	}
+	if rp := c.tls.ResumedTransportParameters(); !c.isServer && rp != nil && c.zeroRTTSeal != nil {
+		// 0-RTT data obeys the limits the server gave in the connection that issued
+		// the ticket (RFC 9000 section 7.4.1).
+		p, err := quicwire.ParseTransportParameters(rp, true)
+		if err != nil {
+			c.zeroRTTSeal = nil
+			return nil
+		}
+		return c.applyPeerStreamParams(&p)
+	}
+	return nil
 }
 
 // ourTransportParams encodes the transport parameters we send.
@@ -121,6 +135,8 @@ func (c *Conn) drainTLS() error {
 			if err := c.onPeerParams(ev.Data); err != nil {
 				return err
 			}
+		case handshake.EventEarlyDataRejected:
+			c.zeroRTTSeal, c.zeroRTTRejected = nil, true
 		case handshake.EventHandshakeComplete:
 			if err := c.onHandshakeComplete(); err != nil {
 				return err
@@ -131,11 +147,23 @@ func (c *Conn) drainTLS() error {
 
 // installSecret builds packet protection keys for a level from a TLS secret.
 func (c *Conn) installSecret(ev handshake.Event) error {
+	read := ev.Kind == handshake.EventReadSecret
+	if ev.Level == handshake.LevelEarly {
+		k, err := protect.NewKeys(ev.Suite, ev.Secret, c.version)
+		if err != nil {
+			return &TransportError{Code: InternalError, Reason: err.Error()}
+		}
+		if read {
+			c.zeroRTTOpen = k
+		} else {
+			c.zeroRTTSeal = k
+		}
+		return nil
+	}
 	l, ok := fromTLSLevel(ev.Level)
 	if !ok {
 		return nil
 	}
-	read := ev.Kind == handshake.EventReadSecret
 	if l == levelApp {
 		// 1-RTT keys change with key updates: keyUpdater owns them.
 		if read {

@@ -97,7 +97,7 @@ func (c *Conn) canSeal(l level) bool {
 		return false
 	}
 	if l == levelApp {
-		return c.keyUpd.ready()
+		return c.keyUpd.ready() || c.zeroRTTSeal != nil
 	}
 	return c.spaces[l].seal != nil
 }
