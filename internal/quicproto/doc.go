@@ -38,11 +38,12 @@
 // EventStreamWritable for the rest); Close sends a FIN; CancelWrite sends RESET_STREAM;
 // Read copies received data and returns io.EOF at the end and *ApplicationError after a
 // reset; CancelRead sends STOP_SENDING. After any of these the driver calls Send.
+// CloseWithError closes the whole connection with an application error code; Stats
+// returns RTT, congestion window and packet counters.
+//
 // With Config.Enable0RTT and a TLS session cache, a resuming client may open streams and
 // write before the handshake completes: the data leaves in 0-RTT packets (and again in
-// 1-RTT packets if the server rejects them). CloseWithError closes the whole connection
-// with an application error code. Stats
-// returns RTT, congestion window and packet counters.
+// 1-RTT packets if the server rejects them).
 //
 // # Endpoint
 //
