@@ -13,6 +13,10 @@ import (
 	"github.com/h3wasi/h3wasi/wasi"
 )
 
+// maxDatagram is the largest UDP payload; it bounds the host's scratch
+// buffer whatever iovecs a module passes.
+const maxDatagram = 65535
+
 // sock_open(af, socktype, *fd)
 func (t *table) sockOpen(mod api.Module, p []uint32) uint32 {
 	af, typ, fdOut := p[0], p[1], p[2]
@@ -77,6 +81,13 @@ func (t *table) sockSendTo(mod api.Module, p []uint32) uint32 {
 	if len(bufs) == 1 {
 		b = bufs[0] // straight from guest memory: no copy
 	} else {
+		size := 0
+		for _, x := range bufs {
+			size += len(x)
+		}
+		if size > maxDatagram {
+			return errnoMsgsize
+		}
 		b = t.scratch[:0]
 		for _, x := range bufs {
 			b = append(b, x...)
@@ -113,6 +124,7 @@ func (t *table) sockRecvFrom(mod api.Module, p []uint32) uint32 {
 		for _, x := range bufs {
 			size += len(x)
 		}
+		size = min(size, maxDatagram) // the rest could never be filled
 		if cap(t.scratch) < size {
 			t.scratch = make([]byte, size)
 		}
