@@ -1,0 +1,216 @@
+// Package app is the tiny application protocol and the certificate shared by the
+// interop/wasm tests and their WebAssembly guest programs, so that the native and the
+// guest sides of a test agree on them without passing files around.
+//
+// Each stream starts with a 9-byte request: an operation byte and a big-endian uint64
+// size. OpEcho: the server sends back everything until the client's FIN. OpDownload:
+// the server sends size bytes of Pattern and closes.
+package app
+
+import (
+	"crypto/ed25519"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"sync"
+	"time"
+)
+
+// Operations of a request.
+const (
+	OpEcho     = 'E'
+	OpDownload = 'D'
+)
+
+// ALPN is the application protocol both sides offer.
+const ALPN = "h3wasi-wasm"
+
+// RequestSize is the length of a request header.
+const RequestSize = 9
+
+// Request encodes a request header.
+func Request(op byte, size int) []byte {
+	b := make([]byte, RequestSize)
+	b[0] = op
+	binary.BigEndian.PutUint64(b[1:], uint64(size))
+	return b
+}
+
+// patternLen is prime, so that a shifted or repeated chunk does not line up with the
+// pattern and byte-exact checks catch it.
+const patternLen = 65521
+
+var patternBlock = sync.OnceValue(func() []byte {
+	b := make([]byte, 2*patternLen)
+	x := uint32(2463534242)
+	for i := range patternLen {
+		x ^= x << 13
+		x ^= x >> 17
+		x ^= x << 5
+		b[i] = byte(x)
+	}
+	copy(b[patternLen:], b[:patternLen])
+	return b
+})
+
+// Pattern returns the bytes at offsets [off, off+n) of the download stream, for
+// n <= 65521.
+func Pattern(off int64, n int) []byte {
+	i := int(off % patternLen)
+	return patternBlock()[i : i+n]
+}
+
+// WritePattern writes n bytes of the pattern to w.
+func WritePattern(w io.Writer, n int64) error {
+	const chunk = 32 << 10
+	for off := int64(0); off < n; {
+		k := int(min(chunk, n-off))
+		if _, err := w.Write(Pattern(off, k)); err != nil {
+			return err
+		}
+		off += int64(k)
+	}
+	return nil
+}
+
+// CheckPattern reads r to its end and checks it is exactly n bytes of the pattern.
+func CheckPattern(r io.Reader, n int64) error {
+	buf := make([]byte, 32<<10)
+	var off int64
+	for {
+		k, err := r.Read(buf)
+		if off+int64(k) > n {
+			return fmt.Errorf("download: more than %d bytes", n)
+		}
+		for i := 0; i < k; {
+			m := min(k-i, patternLen)
+			want := Pattern(off, m)
+			for j := range m {
+				if buf[i+j] != want[j] {
+					return fmt.Errorf("download: byte %d differs", off+int64(j))
+				}
+			}
+			i += m
+			off += int64(m)
+		}
+		if err == io.EOF {
+			if off != n {
+				return fmt.Errorf("download: got %d bytes, want %d", off, n)
+			}
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("download: after %d bytes: %w", off, err)
+		}
+	}
+}
+
+// Handle serves one stream: it reads the request and answers it, then closes the
+// stream's sending side. It returns the number of payload bytes it received.
+func Handle(s io.ReadWriteCloser) (int64, error) {
+	defer s.Close()
+	var req [RequestSize]byte
+	if _, err := io.ReadFull(s, req[:]); err != nil {
+		return 0, err
+	}
+	size := int64(binary.BigEndian.Uint64(req[1:]))
+	switch req[0] {
+	case OpEcho:
+		return io.Copy(s, s)
+	case OpDownload:
+		return 0, WritePattern(s, size)
+	}
+	return 0, errors.New("app: unknown operation")
+}
+
+// Echo sends data with OpEcho on s and checks that exactly data comes back. It writes
+// from its own goroutine, because the server echoes while the client still sends and
+// flow control would otherwise stall both.
+func Echo(s io.ReadWriteCloser, data []byte) error {
+	werr := make(chan error, 1)
+	go func() {
+		_, err := s.Write(append(Request(OpEcho, len(data)), data...))
+		if err == nil {
+			err = s.Close()
+		}
+		werr <- err
+	}()
+	got, err := io.ReadAll(s)
+	if err != nil {
+		return fmt.Errorf("echo: read after %d bytes: %w", len(got), err)
+	}
+	if err := <-werr; err != nil {
+		return fmt.Errorf("echo: write: %w", err)
+	}
+	if len(got) != len(data) {
+		return fmt.Errorf("echo: got %d bytes, want %d", len(got), len(data))
+	}
+	for i := range got {
+		if got[i] != data[i] {
+			return fmt.Errorf("echo: byte %d differs", i)
+		}
+	}
+	return nil
+}
+
+// Data returns n bytes of test payload that differ with seed.
+func Data(seed, n int) []byte {
+	b := make([]byte, n)
+	x := uint32(seed)*2654435761 + 1
+	for i := range b {
+		x ^= x << 13
+		x ^= x >> 17
+		x ^= x << 5
+		b[i] = byte(x)
+	}
+	return b
+}
+
+// Cert returns a fixed self-signed Ed25519 certificate for localhost and 127.0.0.1
+// and a pool trusting it. It is deterministic, so the guests and the tests build the
+// same one; it is a test certificate and nothing else.
+var Cert = sync.OnceValues(func() (tls.Certificate, *x509.CertPool) {
+	priv := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "h3wasi wasm interop"},
+		DNSNames:              []string{"localhost"},
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
+		NotBefore:             time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC),
+		NotAfter:              time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(nil, tmpl, tmpl, priv.Public(), priv)
+	if err != nil {
+		panic(err)
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		panic(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(leaf)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: priv, Leaf: leaf}, pool
+})
+
+// ServerTLS is the servers' TLS configuration.
+func ServerTLS() *tls.Config {
+	cert, _ := Cert()
+	return &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{ALPN}}
+}
+
+// ClientTLS is the clients' TLS configuration: it trusts only Cert and keeps no
+// session tickets, so every connection makes a full handshake.
+func ClientTLS() *tls.Config {
+	_, pool := Cert()
+	return &tls.Config{RootCAs: pool, ServerName: "localhost", NextProtos: []string{ALPN}}
+}
