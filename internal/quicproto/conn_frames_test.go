@@ -126,3 +126,54 @@ func TestFrameNotAllowedInInitial(t *testing.T) {
 		t.Fatal("no CONNECTION_CLOSE sent")
 	}
 }
+
+// newClientTestConn is newTestConn with the roles swapped: the client is under test.
+func newClientTestConn(t testing.TB) *testConn {
+	tc := newTestConnRaw(t)
+	tc.c, tc.peer = tc.peer, tc.c
+	tc.addr = testServerAddr
+	tc.drainEvents()
+	tc.ackAll()
+	return tc
+}
+
+func TestClientFrames(t *testing.T) {
+	tc := newClientTestConn(t)
+	tc.writeFrames(enc(quicwire.NewTokenFrame{Token: []byte("token")}))
+	var token []byte
+	for {
+		ev, ok := tc.c.NextEvent()
+		if !ok {
+			break
+		}
+		if ev.Kind == EventNewToken {
+			token = ev.Token
+		}
+	}
+	if string(token) != "token" {
+		t.Fatalf("NEW_TOKEN event token %q", token)
+	}
+	// A repeated HANDSHAKE_DONE is harmless.
+	tc.writeFrames(enc(quicwire.HandshakeDoneFrame{}))
+	if tc.c.Err() != nil {
+		t.Fatal(tc.c.Err())
+	}
+	// STREAM on the client's own unidirectional stream is a STREAM_STATE_ERROR.
+	tc.writeFrames(enc(quicwire.StreamFrame{StreamID: 2, Data: []byte("x")}))
+	tc.wantClose(StreamStateError)
+}
+
+// FuzzClientFrames is FuzzConnFrames against the client side.
+func FuzzClientFrames(f *testing.F) {
+	f.Add(enc(quicwire.NewTokenFrame{Token: []byte("t")}))
+	f.Add(enc(quicwire.HandshakeDoneFrame{}))
+	f.Add(enc(quicwire.StreamFrame{StreamID: 1, Data: []byte("server bidi")}))
+	f.Add(enc(quicwire.StreamFrame{StreamID: 3, Data: []byte("server uni"), Fin: true}))
+	f.Add(enc(quicwire.CryptoFrame{Data: []byte{4, 0, 0, 2, 0, 0}}))
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		tc := newClientTestConn(t)
+		tc.writeFrames(payload)
+		tc.advance(30 * time.Millisecond)
+		tc.readFrames()
+	})
+}

@@ -40,6 +40,15 @@ var (
 // directly (no loss, 10 ms one way) and returns the server connection under test.
 func newTestConn(t testing.TB, opts ...func(client, server *Config)) *testConn {
 	t.Helper()
+	tc := newTestConnRaw(t, opts...)
+	tc.ackAll()
+	return tc
+}
+
+// newTestConnRaw is newTestConn without the final acknowledgement of the server's packets
+// (crafting that ACK uses up a client packet number).
+func newTestConnRaw(t testing.TB, opts ...func(client, server *Config)) *testConn {
+	t.Helper()
 	ccfg, scfg := testConfigs(t, 42)
 	for _, o := range opts {
 		o(ccfg, scfg)
@@ -80,7 +89,6 @@ func newTestConn(t testing.TB, opts ...func(client, server *Config)) *testConn {
 		t.Fatal("handshake did not complete")
 	}
 	tc.drainEvents()
-	tc.ackAll()
 	return tc
 }
 
