@@ -3,6 +3,8 @@
 package wasi
 
 import (
+	"fmt"
+	"os"
 	"structs"
 	"syscall"
 	"unsafe"
@@ -63,4 +65,15 @@ func fd_close(fd int32) syscall.Errno
 // keeps the referent alive across the host call (wasm memory never moves).
 func ptr[T any](p *T) uint32 {
 	return uint32(uintptr(unsafe.Pointer(p)))
+}
+
+// sysErr wraps a failed socket call's errno. A refusal by the host's
+// policy (ENOTCAPABLE) also matches ErrNotPermitted, with a message that
+// says so.
+func sysErr(call string, errno syscall.Errno) error {
+	err := os.NewSyscallError(call, errno)
+	if errno == syscall.ENOTCAPABLE {
+		return fmt.Errorf("%w (%w)", ErrNotPermitted, err)
+	}
+	return err
 }

@@ -117,7 +117,7 @@ func (c *udpConn) ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error) {
 			return n, from, nil
 		}
 		if errno != syscall.EAGAIN {
-			return 0, netip.AddrPort{}, c.opErr("read", netip.AddrPort{}, os.NewSyscallError("sock_recv_from", errno))
+			return 0, netip.AddrPort{}, c.opErr("read", netip.AddrPort{}, sysErr("sock_recv_from", errno))
 		}
 		if mode() == WakeStdin {
 			c.waitBell(dl, changed)
@@ -227,7 +227,7 @@ func (c *udpConn) WriteToUDPAddrPort(b []byte, addr netip.AddrPort) (int, error)
 			c.sleep(c.wtimer, dl, changed, nil, backoff)
 			backoff = min(2*backoff, pollMax)
 		default:
-			return 0, c.opErr("write", addr, os.NewSyscallError("sock_send_to", errno))
+			return 0, c.opErr("write", addr, sysErr("sock_send_to", errno))
 		}
 	}
 }

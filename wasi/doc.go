@@ -23,9 +23,15 @@
 package wasi
 
 import (
+	"errors"
 	"net"
 	"net/netip"
 )
+
+// ErrNotPermitted is matched (errors.Is) by the errors of binds, sends and
+// name lookups that the host's network policy refuses (WASI errno
+// ENOTCAPABLE, which they match too).
+var ErrNotPermitted = errors.New("not permitted by the host's network policy")
 
 // AddrPortConn is a datagram socket with allocation-free reads and writes.
 // *net.UDPConn implements it, and so do the sockets of this package.

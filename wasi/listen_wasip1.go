@@ -57,7 +57,7 @@ func (c *udpConn) bind(la netip.AddrPort) error {
 		copy(raw[:], raw4[:])
 	}
 	if errno := sock_bind(c.fd, &wa, uint32(la.Port())); errno != 0 {
-		return os.NewSyscallError("sock_bind", errno)
+		return sysErr("sock_bind", errno)
 	}
 	raw = [16]byte{}
 	wa = wasiAddr{buf: ptr(&raw[0]), bufLen: c.addrLen()}
@@ -145,7 +145,7 @@ func lookupHost(name, network string) ([]netip.Addr, error) {
 	var n uint32
 	errno := sock_getaddrinfo(&nodeBytes[0], uint32(len(nodeBytes)), nil, 0, &hints, &res, maxAddrinfo, &n)
 	if errno != 0 {
-		e := &net.DNSError{Err: os.NewSyscallError("sock_getaddrinfo", errno).Error(), Name: name}
+		e := &net.DNSError{Err: sysErr("sock_getaddrinfo", errno).Error(), Name: name}
 		e.IsNotFound = errno == syscall.ENOENT
 		return nil, e
 	}

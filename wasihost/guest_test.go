@@ -185,13 +185,13 @@ func TestPolicy(t *testing.T) {
 	}{
 		{
 			name: "forbidden", bind: "192.0.2.1:4000", send: "192.0.2.1:53",
-			wantBind: []string{"192.0.2.1:4000", "Capabilities insufficient"},
-			wantSend: []string{"192.0.2.1:53", "Capabilities insufficient"},
+			wantBind: []string{"192.0.2.1:4000", "not permitted by the host's network policy", "Capabilities insufficient", "policy: true"},
+			wantSend: []string{"192.0.2.1:53", "not permitted by the host's network policy", "policy: true"},
 		},
 		{
 			name: "unspecified narrowed to loopback", bind: "0.0.0.0:0", send: "127.0.0.1:9",
 			wantBind: []string{"OK 127.0.0.1:"},
-			wantSend: []string{"<nil>"},
+			wantSend: []string{"<nil> policy: false"},
 		},
 		{
 			name: "unspecified allowed", policy: Policy{Allow: []Rule{allowAny}}, bind: "0.0.0.0:0", send: "[::ffff:127.0.0.1]:9",

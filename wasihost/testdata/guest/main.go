@@ -201,7 +201,7 @@ func deadline() {
 // forbidden tries to bind bindAddr and to send to sendAddr.
 func forbidden(bindAddr, sendAddr string) {
 	if c, err := wasi.ListenPacket("udp", bindAddr); err != nil {
-		fmt.Println("BIND", err)
+		fmt.Println("BIND", err, "policy:", errors.Is(err, wasi.ErrNotPermitted))
 	} else {
 		fmt.Println("BIND OK", c.LocalAddr())
 		c.Close()
@@ -209,7 +209,7 @@ func forbidden(bindAddr, sendAddr string) {
 	c := listen("127.0.0.1:0")
 	to := netip.MustParseAddrPort(sendAddr)
 	_, err := c.WriteToUDPAddrPort([]byte("x"), to)
-	fmt.Println("SEND", err)
+	fmt.Println("SEND", err, "policy:", errors.Is(err, wasi.ErrNotPermitted))
 }
 
 // leak opens n sockets and exits without closing them.
