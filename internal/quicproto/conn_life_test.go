@@ -161,6 +161,9 @@ func TestPairRetry(t *testing.T) {
 	if !p.cc.retried || !p.sc.retried {
 		t.Fatal("no Retry round trip")
 	}
+	if lost := p.cc.Stats().PacketsLost; lost != 0 {
+		t.Errorf("client counted %d packets lost on a clean link (the Retry is no loss)", lost)
+	}
 	data := testData(100 << 10)
 	if got, _ := p.transfer(data, 10*time.Second); !bytes.Equal(got, data) {
 		t.Fatal("data differs")

@@ -286,6 +286,9 @@ func (c *Conn) onRetry(now int64, h *quicwire.Header, b []byte) {
 		return
 	}
 	// Everything sent in Initial packets so far must be sent again under the new keys.
+	// Only Initial packets were sent, so starting loss recovery afresh forgets them
+	// without counting them as lost (a Retry is no congestion signal).
+	c.initRecovery()
 	sp := &c.spaces[levelInitial]
 	sp.cryptoOut.onLost(sp.cryptoOut.base, sp.cryptoOut.sendOff-sp.cryptoOut.base)
 }
