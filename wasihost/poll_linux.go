@@ -140,20 +140,7 @@ func (t *table) wait(timeout int64, stdin bool) bool {
 	}
 	t.pollfds, t.pollsocks = fds, socks
 	var ts *unix.Timespec
-	now := time.Now()
-	deadline := now.Add(time.Duration(timeout))
-	if stdin && len(socks) > 0 && timeout != 0 {
-		// Spin briefly before sleeping, as Go's own scheduler does: a
-		// reply often arrives within microseconds, and waking a thread
-		// from ppoll costs more than that.
-		spinUntil := now.Add(spinFor)
-		var zero unix.Timespec
-		for time.Now().Before(spinUntil) && (timeout < 0 || time.Now().Before(deadline)) {
-			if n, _ := unix.Ppoll(fds, &zero, nil); n > 0 {
-				return t.ready(fds, socks, stdin)
-			}
-		}
-	}
+	deadline := time.Now().Add(time.Duration(timeout))
 	for {
 		if timeout >= 0 {
 			left := max(time.Until(deadline), 0)
@@ -170,9 +157,6 @@ func (t *table) wait(timeout int64, stdin bool) bool {
 	}
 	return t.ready(fds, socks, stdin)
 }
-
-// spinFor bounds the busy wait of table.wait before it sleeps.
-var spinFor = 50 * time.Microsecond
 
 // ready rings the doorbell for the sockets ppoll found readable and
 // reports whether stdin is readable.
