@@ -32,6 +32,7 @@ type Conn struct {
 
 	streams    map[quicproto.StreamID]*stream
 	sweepAt    int // len(streams) that triggers the next sweep of retired streams
+	lowSpace   []*stream // writable streams whose writers wait for more space
 	acceptBidi []*stream
 	acceptUni  []*stream
 	bidiReady  chan struct{} // signalled when acceptBidi grows
@@ -132,6 +133,7 @@ func (c *Conn) handleEvents() {
 	for {
 		ev, ok := c.core.NextEvent()
 		if !ok {
+			c.checkLowSpace()
 			return
 		}
 		switch ev.Kind {
@@ -144,8 +146,10 @@ func (c *Conn) handleEvents() {
 				signal(s.readReady)
 			}
 		case quicproto.EventStreamWritable:
-			if s := c.streams[ev.Stream]; s != nil {
-				signal(s.writeReady)
+			if s := c.streams[ev.Stream]; s != nil && !s.lowSpace {
+				// Wake the writer once enough space is free (checkLowSpace).
+				s.lowSpace = true
+				c.lowSpace = append(c.lowSpace, s)
 			}
 		case quicproto.EventStreamsAvailable:
 			signal(c.openReady)
@@ -153,6 +157,24 @@ func (c *Conn) handleEvents() {
 			c.onClosed(ev.Err)
 		}
 	}
+}
+
+// checkLowSpace wakes the writers whose streams now have enough free send buffer. The
+// core reports a stream writable once, as soon as one acknowledgement frees some space;
+// waking the writer then would cost a goroutine switch per acknowledgement, so the
+// driver keeps watching until writeWanted says the wake-up is worth it.
+func (c *Conn) checkLowSpace() {
+	keep := c.lowSpace[:0]
+	for _, s := range c.lowSpace {
+		if s.writeWanted() || c.closeErr != nil {
+			s.lowSpace = false
+			signal(s.writeReady)
+		} else {
+			keep = append(keep, s)
+		}
+	}
+	clear(c.lowSpace[len(keep):])
+	c.lowSpace = keep
 }
 
 func (c *Conn) onHandshakeDone() {

@@ -24,6 +24,8 @@ type stream struct {
 	writeDL    time.Time
 	readErr    error // sticky: io.EOF, a reset, or a local CancelRead
 	writeErr   error // sticky: after Close, CancelWrite or the peer's STOP_SENDING
+	writeWant  int   // bytes a blocked writer still has to write (0: none blocked)
+	lowSpace   bool  // in Conn.lowSpace
 }
 
 func (s *stream) bidi() *Stream { return &Stream{sendHalf{s}, recvHalf{s}} }
@@ -102,12 +104,34 @@ func (s *stream) write(p []byte) (int, error) {
 			continue
 		}
 		dl := s.writeDL
+		s.writeWant = len(p) - written
 		t.mu.Unlock()
-		if err := s.wait(s.writeReady, dl); err != nil {
+		err := s.wait(s.writeReady, dl)
+		t.mu.Lock()
+		s.writeWant = 0
+		if err != nil {
+			t.mu.Unlock()
 			return written, err
 		}
-		t.mu.Lock()
 	}
+}
+
+// writeWakeSpace is how much send buffer space must be free before a blocked writer is
+// woken: acknowledgements free space a packet or two at a time, and waking the writer for
+// each would cost a goroutine switch per acknowledgement.
+const writeWakeSpace = 64 << 10
+
+// writeWanted reports whether a blocked writer should be woken now: enough space is
+// free, all of what it waits to write fits, or the stream was stopped.
+func (s *stream) writeWanted() bool {
+	if _, stopped := s.cs.Stopped(); stopped || s.writeErr != nil {
+		return true
+	}
+	space := s.cs.WriteSpace()
+	if space == 0 && s.cs.SendState() != quicproto.SendReady && s.cs.SendState() != quicproto.SendSend {
+		return true // the sending part ended (reset): let the writer see it
+	}
+	return space >= writeWakeSpace || (s.writeWant > 0 && space >= s.writeWant)
 }
 
 // wait blocks until ready is signalled, the connection ends, or the deadline dl passes.
