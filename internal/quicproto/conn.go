@@ -122,6 +122,8 @@ type Conn struct {
 	pathResponseDue bool
 	path            pathState
 	counters        connCounters
+	// curDatagram is the size of the datagram being processed.
+	curDatagram int
 	// nonProbing: the packet being processed carried a non-probing frame.
 	nonProbing    bool
 	closeDeadline int64

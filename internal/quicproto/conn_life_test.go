@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/h3wasi/h3wasi/internal/quicwire"
 	"github.com/h3wasi/h3wasi/netsim"
 )
 
@@ -238,5 +239,30 @@ func TestPairMixedImpairments(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestPathValidationFailure: if the new address never answers the PATH_CHALLENGE (here:
+// an attacker spoofed it), the server limits what it sends there and goes back to the
+// old address.
+func TestPathValidationFailure(t *testing.T) {
+	tc := newTestConn(t)
+	old := tc.c.peerAddr
+	spoofed := netip.MustParseAddrPort("203.0.113.9:999")
+	tc.addr = spoofed
+	tc.writeFrames(enc(quicwire.PingFrame{}))
+	if tc.c.peerAddr != spoofed || !tc.c.path.validating {
+		t.Fatalf("server did not move to the new address: %v", tc.c.peerAddr)
+	}
+	frames := tc.readFrames()
+	if _, ok := find(frames, quicwire.FrameTypePathChallenge); !ok {
+		t.Fatalf("no PATH_CHALLENGE, frames %v", frames)
+	}
+	if tc.c.path.sent > 3*tc.c.path.recv {
+		t.Errorf("sent %d bytes to an unvalidated address after receiving %d", tc.c.path.sent, tc.c.path.recv)
+	}
+	tc.advance(5 * time.Second)
+	if tc.c.peerAddr != old || tc.c.path.validating {
+		t.Fatalf("server stayed on the unvalidated address %v", tc.c.peerAddr)
 	}
 }

@@ -22,6 +22,12 @@ type pathState struct {
 	challengeDue bool // a PATH_CHALLENGE must be (re)sent
 	validating   bool // waiting for the PATH_RESPONSE
 	migrations   int  // times the peer's address changed
+	// recv and sent count bytes on the path being validated: until it is, we send at
+	// most three times what arrived from it (RFC 9000 section 9.3, 8.1).
+	recv, sent uint64
+	// prev is the previous address, restored if validation fails by deadline.
+	prev     netip.AddrPort
+	deadline int64
 }
 
 // maybeMigrate follows the peer to from after an authenticated packet that was the
@@ -31,8 +37,13 @@ func (c *Conn) maybeMigrate(now int64, from netip.AddrPort, largest, nonProbing 
 		return
 	}
 	old := c.peerAddr
+	if !c.path.validating {
+		c.path.prev = old
+	}
 	c.peerAddr = from
 	c.path.migrations++
+	c.path.recv, c.path.sent = uint64(c.curDatagram), 0
+	c.path.deadline = now + 3*max(c.pto(), int64(c.cfg.MaxAckDelay))
 	if old.Addr() != from.Addr() {
 		c.lr.ResetPath(now, nil)
 	}
@@ -40,6 +51,22 @@ func (c *Conn) maybeMigrate(now int64, from netip.AddrPort, largest, nonProbing 
 		return
 	}
 	c.path.challengeDue, c.path.validating = true, true
+}
+
+// pathTimeout gives up a path validation that got no answer: back to the old address.
+func (c *Conn) pathTimeout(now int64) {
+	if c.path.validating && now >= c.path.deadline {
+		c.path.validating, c.path.challengeDue = false, false
+		c.peerAddr = c.path.prev
+	}
+}
+
+// pathDeadline is when a pending path validation fails (0: none).
+func (c *Conn) pathDeadline() int64 {
+	if !c.path.validating {
+		return 0
+	}
+	return c.path.deadline
 }
 
 // onPathResponse checks a PATH_RESPONSE against our challenge.

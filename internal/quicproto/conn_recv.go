@@ -24,6 +24,10 @@ func (c *Conn) Receive(now int64, from netip.AddrPort, datagram []byte) {
 	}
 	c.setStreamTime(now)
 	c.bytesRecv += uint64(len(datagram))
+	c.curDatagram = len(datagram)
+	if from == c.peerAddr {
+		c.path.recv += uint64(len(datagram))
+	}
 	if c.isServer && !c.addrValidated {
 		c.lr.SetAmplificationBlocked(now, false) // new credit: the PTO may be armed again
 	}

@@ -75,6 +75,9 @@ func (c *Conn) Send(now int64, buf []byte) (n int, to netip.AddrPort, ok bool) {
 // validated the client's address (3x what it received, RFC 9000 section 8.1).
 func (c *Conn) datagramLimit(buf []byte) int {
 	limit := min(len(buf), c.cfg.MaxDatagramSize, c.peerMaxUDP)
+	if c.path.validating {
+		limit = int(min(uint64(limit), 3*c.path.recv-min(c.path.sent, 3*c.path.recv)))
+	}
 	if !c.isServer || c.addrValidated {
 		return limit
 	}
@@ -247,6 +250,7 @@ func (c *Conn) datagramNeedsPadding(pkts []builtPacket) bool {
 // onDatagramSent updates the counters and timers that depend on what was sent.
 func (c *Conn) onDatagramSent(now int64, pkts []builtPacket, size int) {
 	c.bytesSent += uint64(size)
+	c.path.sent += uint64(size)
 	c.lastSendTime = now
 	for _, p := range pkts {
 		if p.eliciting {

@@ -239,6 +239,8 @@ func frameLen(t testing.TB, ft quicwire.FrameType, p []byte) int {
 		_, n, err = quicwire.ParseRetireConnectionIDFrame(p)
 	case ft == quicwire.FrameTypePathResponse:
 		_, n, err = quicwire.ParsePathResponseFrame(p)
+	case ft == quicwire.FrameTypePathChallenge:
+		_, n, err = quicwire.ParsePathChallengeFrame(p)
 	case ft == quicwire.FrameTypeNewToken:
 		_, n, err = quicwire.ParseNewTokenFrame(p)
 	case ft == quicwire.FrameTypeResetStream:

@@ -36,6 +36,7 @@ func (c *Conn) Deadline() int64 {
 		}
 	}
 	add(c.pacingDeadline())
+	add(c.pathDeadline())
 	return d
 }
 
@@ -67,4 +68,5 @@ func (c *Conn) HandleTimeout(now int64) {
 		c.keyUpd.keys.HandleTimeout(now)
 	}
 	c.onRecoveryTimeout(now)
+	c.pathTimeout(now)
 }
