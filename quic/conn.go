@@ -31,7 +31,7 @@ type Conn struct {
 	closeErr      error // why the connection ended (nil while open)
 
 	streams    map[quicproto.StreamID]*stream
-	sweepAt    int // len(streams) that triggers the next sweep of retired streams
+	sweepAt    int       // len(streams) that triggers the next sweep of retired streams
 	lowSpace   []*stream // writable streams whose writers wait for more space
 	acceptBidi []*stream
 	acceptUni  []*stream
