@@ -1,5 +1,12 @@
 // Command h3 is h3wasi's command-line tool.
 //
+//	h3 demo [--size BYTES] [--streams N]
+//
+// compiles the QUIC echo server of examples/quicecho to WebAssembly (it needs the
+// go command and this module's source), runs it under wasihost with loopback-only
+// sockets, and talks to it from a native QUIC client: echoes, a bulk transfer and
+// parallel streams.
+//
 //	h3 wasm run [--allow RULE]... [--lookup] [--max-sockets N] [--memory MiB] [--dir HOST[:GUEST]]... module.wasm [args...]
 //
 // runs a WebAssembly (wasip1) module with UDP sockets scoped by a policy:
@@ -24,6 +31,7 @@ type command struct {
 // join this table.
 var commands = map[string]command{
 	"wasm": {"run WebAssembly modules with scoped UDP sockets", wasmMain},
+	"demo": {"run a QUIC echo server inside WebAssembly and talk to it natively", demoMain},
 }
 
 func main() {

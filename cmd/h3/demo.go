@@ -1,0 +1,271 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/h3wasi/h3wasi/quic"
+	"github.com/h3wasi/h3wasi/wasihost"
+)
+
+// demoPackage is the guest the demo compiles to WebAssembly: the QUIC echo
+// server of examples/quicecho, whose source builds unchanged for wasip1.
+const demoPackage = "github.com/h3wasi/h3wasi/examples/quicecho"
+
+// demoALPN must match examples/quicecho.
+const demoALPN = "quicecho"
+
+// demoMain compiles the QUIC echo server for GOOS=wasip1, runs it inside
+// WebAssembly under wasihost with loopback-only sockets, and talks to it from a
+// native QUIC client: a few echoes, a bulk transfer and parallel streams.
+func demoMain(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("h3 demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	size := fs.Int("size", 4<<20, "bytes to echo in the bulk transfer")
+	streams := fs.Int("streams", 100, "parallel streams")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if err := runDemo(context.Background(), stdout, stderr, *size, *streams); err != nil {
+		fmt.Fprintln(stderr, "h3 demo:", err)
+		return 1
+	}
+	return 0
+}
+
+func runDemo(ctx context.Context, stdout, stderr io.Writer, size, streams int) error {
+	dir, err := os.MkdirTemp("", "h3demo")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+
+	fmt.Fprintln(stdout, "building the QUIC echo server for GOOS=wasip1 GOARCH=wasm ...")
+	wasmPath := filepath.Join(dir, "quicecho.wasm")
+	build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", wasmPath, demoPackage)
+	build.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
+	build.Stdout, build.Stderr = stderr, stderr
+	if err := build.Run(); err != nil {
+		return fmt.Errorf("building %s for wasip1: %w", demoPackage, err)
+	}
+	wasm, err := os.ReadFile(wasmPath)
+	if err != nil {
+		return err
+	}
+	pool, err := writeDemoCert(dir)
+	if err != nil {
+		return err
+	}
+	addr, err := freeUDPAddr()
+	if err != nil {
+		return err
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var guestOut bytes.Buffer
+	var outMu sync.Mutex
+	proc, err := wasihost.Start(ctx, wasm, wasihost.Config{
+		Args:   []string{"quicecho", "serve", "-addr", addr, "-cert", "/demo/cert.pem", "-key", "/demo/key.pem"},
+		Stdout: lockedWriter{&outMu, &guestOut},
+		Stderr: lockedWriter{&outMu, &guestOut},
+		Dirs:   []wasihost.Dir{{Host: dir, Guest: "/demo", ReadOnly: true}},
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "server: %d KiB of WebAssembly running under wazero, listening on %s (loopback-only sockets)\n",
+		len(wasm)>>10, addr)
+
+	tc := &tls.Config{RootCAs: pool, ServerName: "localhost", NextProtos: []string{demoALPN}}
+	conn, took, err := dialWhenUp(ctx, proc, addr, tc)
+	if err != nil {
+		outMu.Lock()
+		defer outMu.Unlock()
+		return fmt.Errorf("%w\nserver output:\n%s", err, guestOut.String())
+	}
+	defer conn.CloseWithError(0, "demo done")
+	fmt.Fprintf(stdout, "client: connected to the wasm server after %v of server start-up (ALPN %s)\n",
+		took.Round(time.Millisecond), conn.ConnectionState().TLS.NegotiatedProtocol)
+	if again, err := quic.DialAddr(ctx, addr, tc, nil); err == nil {
+		again.CloseWithError(0, "")
+	}
+	start := time.Now()
+	second, err := quic.DialAddr(ctx, addr, tc, nil)
+	if err != nil {
+		return err
+	}
+	second.CloseWithError(0, "measured")
+	fmt.Fprintf(stdout, "client: a full handshake with the warm wasm server takes %v (%s)\n",
+		time.Since(start).Round(time.Microsecond), tls.CipherSuiteName(second.ConnectionState().TLS.CipherSuite))
+
+	for _, msg := range []string{"hello from the host", "QUIC inside WebAssembly"} {
+		reply, err := demoEcho(ctx, conn, []byte(msg))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "echo: sent %q, got %q\n", msg, reply)
+	}
+
+	payload := make([]byte, size)
+	rand.Read(payload)
+	start = time.Now()
+	reply, err := demoEcho(ctx, conn, payload)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(reply, payload) {
+		return errors.New("bulk echo differs from what was sent")
+	}
+	el := time.Since(start)
+	fmt.Fprintf(stdout, "bulk: %d KiB echoed byte-exact in %v (%.1f MB/s each way)\n",
+		size>>10, el.Round(time.Millisecond), float64(size)/el.Seconds()/1e6)
+
+	start = time.Now()
+	errs := make(chan error, streams)
+	for i := range streams {
+		go func() {
+			msg := fmt.Appendf(nil, "stream %d", i)
+			got, err := demoEcho(ctx, conn, msg)
+			if err == nil && !bytes.Equal(got, msg) {
+				err = fmt.Errorf("stream %d: got %q", i, got)
+			}
+			errs <- err
+		}()
+	}
+	for range streams {
+		if err := <-errs; err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "streams: %d parallel echoes in %v\n", streams, time.Since(start).Round(time.Millisecond))
+	cancel()
+	<-proc.Done()
+	fmt.Fprintln(stdout, "done: the module was stopped and its sockets closed")
+	return nil
+}
+
+// dialWhenUp dials until the server answers, the module exits, or 30 s pass, and
+// returns how long it waited.
+func dialWhenUp(ctx context.Context, proc *wasihost.Process, addr string, tc *tls.Config) (*quic.Conn, time.Duration, error) {
+	begin := time.Now()
+	deadline := begin.Add(30 * time.Second)
+	for {
+		dctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		conn, err := quic.DialAddr(dctx, addr, tc, &quic.Config{MaxIdleTimeout: 30 * time.Second})
+		cancel()
+		if err == nil {
+			return conn, time.Since(begin), nil
+		}
+		select {
+		case <-proc.Done():
+			code, werr := proc.Wait()
+			return nil, 0, fmt.Errorf("the wasm server exited (status %d, %v) before answering", code, werr)
+		default:
+		}
+		if time.Now().After(deadline) {
+			return nil, 0, fmt.Errorf("dialing the wasm server at %s: %w", addr, err)
+		}
+	}
+}
+
+// demoEcho sends msg on a new stream, closes its write side and reads the echo.
+func demoEcho(ctx context.Context, conn *quic.Conn, msg []byte) ([]byte, error) {
+	s, err := conn.OpenStreamSync(ctx)
+	if err != nil {
+		return nil, err
+	}
+	errc := make(chan error, 1)
+	go func() {
+		_, err := s.Write(msg)
+		if err == nil {
+			err = s.Close()
+		}
+		errc <- err
+	}()
+	got, err := io.ReadAll(s)
+	if werr := <-errc; err == nil {
+		err = werr
+	}
+	return got, err
+}
+
+// writeDemoCert writes a self-signed certificate for localhost and 127.0.0.1
+// into dir (cert.pem, key.pem) and returns a pool that trusts it.
+func writeDemoCert(dir string) (*x509.CertPool, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()),
+		Subject:      pkix.Name{CommonName: "h3 demo"},
+		DNSNames:     []string{"localhost"},
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return nil, err
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "cert.pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "key.pem"), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		return nil, err
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(leaf)
+	return pool, nil
+}
+
+// freeUDPAddr returns a loopback UDP address that was free a moment ago.
+func freeUDPAddr() (string, error) {
+	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	return c.LocalAddr().String(), nil
+}
+
+// lockedWriter serializes writes from the module's stdout and stderr.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
