@@ -11,6 +11,8 @@ import (
 	"runtime/pprof"
 	"testing"
 	"time"
+
+	"github.com/h3wasi/h3wasi/wasi"
 )
 
 // The benchmarks run h3wasi against itself and quic-go against itself in one process, in
@@ -70,11 +72,12 @@ func benchTransfer(b *testing.B, st stack, socks sockets) {
 	b.ReportMetric(float64(cpu.Nanoseconds())/(float64(b.N*chunk)/1e6), "cpu-ns/MB")
 }
 
-// BenchmarkHandshake measures full handshakes (no resumption) over loopback UDP: each
-// iteration dials from a fresh socket, waits for the handshake and closes the connection.
+// BenchmarkHandshake measures full handshakes (no resumption). Over loopback UDP each
+// iteration dials the same server from a fresh socket; over memory each iteration makes
+// a fresh pipe, server and client. The connection is closed after its handshake.
 func BenchmarkHandshake(b *testing.B) {
 	for _, st := range stacks {
-		b.Run("stack="+st.name(), func(b *testing.B) {
+		b.Run("net=udp/stack="+st.name(), func(b *testing.B) {
 			spc, _ := udpSockets(b)
 			srv := st.transport(spc)
 			defer srv.Close()
@@ -83,28 +86,52 @@ func BenchmarkHandshake(b *testing.B) {
 				b.Fatal(err)
 			}
 			go serve(ln)
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-			defer cancel()
-			tc := clientTLS()
-			b.ReportAllocs()
-			b.ResetTimer()
-			for range b.N {
-				pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+			benchHandshakes(b, func() (tport, net.Addr) {
+				pc, err := wasi.ListenPacket("udp", "127.0.0.1:0")
 				if err != nil {
 					b.Fatal(err)
 				}
-				tr := st.transport(pc)
-				c, err := tr.dial(ctx, spc.LocalAddr(), tc, nil)
-				if err != nil {
-					b.Fatal(err)
-				}
-				c.CloseWithError(0, "")
-				tr.Close()
-			}
-			b.StopTimer()
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "handshakes/s")
+				return st.transport(pc), spc.LocalAddr()
+			}, func() {})
 		})
 	}
+	for _, st := range stacks {
+		b.Run("net=mem/stack="+st.name(), func(b *testing.B) {
+			var srv tport
+			benchHandshakes(b, func() (tport, net.Addr) {
+				spc, cpc := memPair()
+				srv = st.transport(spc)
+				ln, err := srv.listen(serverTLS(), nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				go serve(ln)
+				return st.transport(cpc), spc.LocalAddr()
+			}, func() { srv.Close() })
+		})
+	}
+}
+
+// benchHandshakes dials b.N times with the transports client returns, calling done
+// after each connection was closed.
+func benchHandshakes(b *testing.B, client func() (tport, net.Addr), done func()) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	tc := clientTLS()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		tr, addr := client()
+		c, err := tr.dial(ctx, addr, tc, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		c.CloseWithError(0, "")
+		tr.Close()
+		done()
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "handshakes/s")
 }
 
 // BenchmarkIdleConnMemory opens idleConns connections from one client transport to one

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/h3wasi/h3wasi/netsim"
+	"github.com/h3wasi/h3wasi/wasi"
 )
 
 func TestMain(m *testing.M) {
@@ -163,12 +164,13 @@ func echo(ctx context.Context, c conn, data []byte) error {
 // sockets makes a server and a client socket that reach each other.
 type sockets func(t testing.TB) (server, client net.PacketConn)
 
+// udpSockets opens two loopback UDP sockets (through the host under WebAssembly).
 func udpSockets(t testing.TB) (net.PacketConn, net.PacketConn) {
-	s, err := net.ListenPacket("udp", "127.0.0.1:0")
+	s, err := wasi.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	c, err := wasi.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
