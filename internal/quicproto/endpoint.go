@@ -303,7 +303,11 @@ func (e *Endpoint) acceptInitial(now int64, from netip.AddrPort, d []byte) *Conn
 	if err != nil || h.Type != quicwire.PacketInitial || len(d) < minInitialDatagram {
 		return nil // RFC 9000 section 14.1: Initial datagrams below 1200 bytes are dropped
 	}
-	if len(h.DstConnID) < 8 || len(e.conns) >= e.cfg.MaxConns {
+	if len(h.DstConnID) < 8 {
+		return nil
+	}
+	if len(e.conns) >= e.cfg.MaxConns {
+		e.refuse(from, &h)
 		return nil
 	}
 	odcid, rscid := MakeConnID(h.DstConnID), ConnID{}
@@ -341,6 +345,27 @@ func (e *Endpoint) acceptInitial(now int64, from netip.AddrPort, d []byte) *Conn
 	c.Receive(now, from, d)
 	e.accepted = append(e.accepted, c)
 	return c
+}
+
+// refuse answers an Initial with CONNECTION_CLOSE(CONNECTION_REFUSED) without creating
+// any connection state (RFC 9000 section 5.2.2): a small Initial packet protected with the
+// keys derived from the client's Destination Connection ID.
+func (e *Endpoint) refuse(from netip.AddrPort, h *quicwire.Header) {
+	seal, _, err := protect.NewInitialKeys(h.Version, h.DstConnID, false)
+	if err != nil {
+		return
+	}
+	var scid [8]byte
+	if _, err := io.ReadFull(e.connCfg.Rand, scid[:]); err != nil {
+		return
+	}
+	b, lenOff, pnOff := quicwire.AppendLongHeader(nil, quicwire.PacketInitial, h.Version, h.SrcConnID, scid[:], nil, 0, 1)
+	b = quicwire.ConnectionCloseFrame{ErrorCode: uint64(ConnectionRefused), FrameType: uint64(quicwire.FrameTypeCrypto),
+		Reason: []byte("server busy")}.Append(b)
+	quicwire.PatchLength(b, lenOff, len(b)+protect.TagLen-pnOff)
+	if b, err = seal.Seal(b, pnOff, 1, 0); err == nil {
+		e.queue(from, b)
+	}
 }
 
 // sendRetry queues a Retry carrying a token that binds the client's address and original

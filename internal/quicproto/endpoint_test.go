@@ -152,3 +152,21 @@ func TestRetryTokenChecks(t *testing.T) {
 		t.Fatalf("client error %v", client.Err())
 	}
 }
+
+// TestConnectionRefused: beyond MaxConns, clients get CONNECTION_REFUSED.
+func TestConnectionRefused(t *testing.T) {
+	p := newPair(t, pairOpts{seed: 33, link: lan, endpointCfg: func(e *EndpointConfig) { e.MaxConns = 1 }})
+	p.handshake()
+	c2, err := p.client.Dial(int64(p.net.Now()), p.sep.AddrPort())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.run(5*time.Second, func() bool { return c2.Err() != nil })
+	var te *TransportError
+	if !errors.As(c2.Err(), &te) || te.Code != ConnectionRefused {
+		t.Fatalf("second client error %v, want CONNECTION_REFUSED", c2.Err())
+	}
+	if p.cc.Err() != nil {
+		t.Fatalf("first connection hurt: %v", p.cc.Err())
+	}
+}
