@@ -18,8 +18,8 @@ type EndpointConfig struct {
 	Conn *Config
 	// Server makes the endpoint accept connections.
 	Server bool
-	// MaxConns caps the server connections alive at once; Initial packets beyond it are
-	// dropped. Default 10,000.
+	// MaxConns caps the server connections alive at once; clients beyond it are refused
+	// with CONNECTION_REFUSED. Default 10,000.
 	MaxConns int
 	// RequireRetry makes the server validate every new client's address with a Retry
 	// round trip (RFC 9000 section 8.1.2) unless it presents a valid token.
