@@ -46,7 +46,8 @@ type Config struct {
 	MaxStreamWriteBuffer int
 
 	// ConnIDLen is the length of the connection IDs we issue (0 means 8; at most 20). A
-	// client may use -1 for zero-length IDs when it never migrates.
+	// client may use -1 for zero-length IDs when it never migrates and is the only
+	// connection of its Endpoint (datagrams are then routed to it whatever they carry).
 	ConnIDLen int
 	// ActiveConnIDLimit is how many of the peer's connection IDs we store. Default 4.
 	ActiveConnIDLimit uint64
