@@ -22,6 +22,16 @@
 // belong to the transport and are reused, so steady-state traffic allocates nothing
 // per packet.
 //
+// On Linux UDP sockets the transport uses segmentation offload (UDP_SEGMENT: a run of
+// equal-sized datagrams leaves in one system call) and receive offload (UDP_GRO: a run
+// arrives in one read, and the connection answers the whole run at once). Elsewhere,
+// including under WebAssembly, datagrams are read and written one by one.
+//
+// Each connection dialed with a distinct (tls.Config, Config) pair gets its own core
+// endpoint (the core binds a TLS configuration to an endpoint); all of them share the
+// transport's socket, and a datagram is offered to the dialed connections' endpoints
+// before the listener's.
+//
 // # Errors
 //
 // A connection ends with a *TransportError (a protocol error, ours or the peer's), an
