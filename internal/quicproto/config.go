@@ -67,6 +67,10 @@ type Config struct {
 	// belong in it.
 	Enable0RTT bool
 
+	// MaxDatagramFrameSize enables unreliable datagrams (RFC 9221) by advertising the
+	// largest DATAGRAM frame we accept; 0 disables them.
+	MaxDatagramFrameSize uint64
+
 	// Token is a NEW_TOKEN token from a previous connection to the same server (clients).
 	Token []byte
 }

@@ -122,6 +122,7 @@ type Conn struct {
 	pathResponseDue bool
 	path            pathState
 	counters        connCounters
+	dgramOut        datagramQueue
 	// curDatagram is the size of the datagram being processed.
 	curDatagram int
 	// nonProbing: the packet being processed carried a non-probing frame.

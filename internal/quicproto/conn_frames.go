@@ -92,8 +92,7 @@ func (c *Conn) handleFrame(now int64, lvl level, ft quicwire.FrameType, p []byte
 	case ft >= quicwire.FrameTypeNewConnectionID && ft <= quicwire.FrameTypePathResponse:
 		return c.handlePathFrame(ft, p)
 	case ft == quicwire.FrameTypeDatagram || ft == quicwire.FrameTypeDatagramWithLength:
-		// We advertise no max_datagram_frame_size (RFC 9221 section 3).
-		return 0, protoErr(uint64(ft), "DATAGRAM frame not negotiated")
+		return c.onDatagramFrame(ft, p)
 	}
 	return c.handleStreamFrame(now, ft, p)
 }

@@ -155,6 +155,9 @@ func (c *Conn) appendFrames(now int64, lvl level, b []byte, maxEnd int) []byte {
 		b = c.appendControlFrames(now, b, maxEnd)
 	}
 	b = c.appendCrypto(lvl, b, maxEnd)
+	if lvl == levelApp && c.cwndAllows() && c.handshakeComplete {
+		b = c.appendDatagrams(b, maxEnd)
+	}
 	if lvl == levelApp && c.cwndAllows() {
 		b = c.appendStreamFrames(now, b, maxEnd)
 	}

@@ -200,6 +200,9 @@ func ctrlOf(f *recovery.Frame) StreamControl {
 
 // appWantSend reports whether 1-RTT packets have something to carry.
 func (c *Conn) appWantSend(now int64) bool {
+	if len(c.dgramOut.q) > 0 && c.handshakeComplete && c.cwndAllows() {
+		return true
+	}
 	if c.handshakeDoneSend || c.newTokenDue || c.pathResponseDue || c.path.challengeDue || c.pingDue || c.local.sendPending() || len(c.peer.pendingRetire) > 0 {
 		return true
 	}

@@ -84,6 +84,7 @@ func (c *Conn) ourTransportParams() []byte {
 	p.MaxAckDelay = uint64(cfg.MaxAckDelay.Milliseconds())
 	p.DisableActiveMigration = cfg.DisableActiveMigration
 	p.ActiveConnectionIDLimit = cfg.ActiveConnIDLimit
+	p.MaxDatagramFrameSize = cfg.MaxDatagramFrameSize
 	p.InitialSourceConnectionID = c.initialSCID.Bytes()
 	p.HasInitialSourceConnectionID = true
 	if c.isServer {

@@ -41,6 +41,9 @@
 // CloseWithError closes the whole connection with an application error code; Stats
 // returns RTT, congestion window and packet counters.
 //
+// With Config.MaxDatagramFrameSize set on both sides, SendDatagram sends unreliable
+// datagrams (RFC 9221) and EventDatagram delivers the peer's.
+//
 // With Config.Enable0RTT and a TLS session cache, a resuming client may open streams and
 // write before the handshake completes: the data leaves in 0-RTT packets (and again in
 // 1-RTT packets if the server rejects them).

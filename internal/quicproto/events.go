@@ -18,6 +18,8 @@ const (
 	// EventNewToken: the server sent an address validation token (in Token) for future
 	// connections to it.
 	EventNewToken
+	// EventDatagram: a DATAGRAM frame arrived; Data holds a copy of its payload.
+	EventDatagram
 	// EventClosed: the connection is closed (Err says why) and its state can be dropped
 	// once Done reports true.
 	EventClosed
@@ -29,6 +31,8 @@ type Event struct {
 	Stream StreamID
 	// Token is the NEW_TOKEN token (EventNewToken); it is a fresh copy the driver may keep.
 	Token []byte
+	// Data is the payload of a DATAGRAM frame (EventDatagram), a copy the driver may keep.
+	Data []byte
 	// Err is why the connection closed (EventClosed): *TransportError, *ApplicationError,
 	// ErrIdleTimeout, ErrStatelessReset...
 	Err error
