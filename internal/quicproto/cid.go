@@ -151,6 +151,10 @@ func (l *localCIDs) retire(seq uint64, recvDCID []byte) (ConnID, bool, error) {
 	return ConnID{}, false, nil // already retired: a duplicate frame
 }
 
+// maxPendingRetireFactor times our active_connection_id_limit bounds the
+// RETIRE_CONNECTION_ID frames we may owe the peer at once.
+const maxPendingRetireFactor = 8
+
 // peerCID is a connection ID the peer issued to us: we put it in the destination of our packets.
 type peerCID struct {
 	seq      uint64
@@ -218,6 +222,10 @@ func (p *peerCIDs) onNewConnID(seq, retirePriorTo uint64, id []byte, token Reset
 	if seq < p.retirePriorTo {
 		// Already retired by an earlier Retire Prior To: retire it straight away.
 		p.pendingRetire = append(p.pendingRetire, seq)
+		if uint64(len(p.pendingRetire)) > maxPendingRetireFactor*p.limit {
+			return &TransportError{Code: ConnectionIDLimitError, FrameType: frameNewConnectionID,
+				Reason: "too many connection IDs retired at once"}
+		}
 		return nil
 	}
 	p.cids = append(p.cids, peerCID{seq: seq, id: MakeConnID(id), token: token, hasToken: true})
@@ -228,6 +236,11 @@ func (p *peerCIDs) onNewConnID(seq, retirePriorTo uint64, id []byte, token Reset
 	if uint64(len(p.cids)) > p.limit {
 		return &TransportError{Code: ConnectionIDLimitError, FrameType: frameNewConnectionID,
 			Reason: "too many active connection IDs"}
+	}
+	if uint64(len(p.pendingRetire)) > maxPendingRetireFactor*p.limit {
+		// RFC 9000 section 5.1.2: bound the retirements we owe the peer.
+		return &TransportError{Code: ConnectionIDLimitError, FrameType: frameNewConnectionID,
+			Reason: "too many connection IDs retired at once"}
 	}
 	return nil
 }
