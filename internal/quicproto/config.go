@@ -71,6 +71,9 @@ type Config struct {
 	// largest DATAGRAM frame we accept; 0 disables them.
 	MaxDatagramFrameSize uint64
 
+	// Tracer, if set, observes every packet sent, received, dropped and lost.
+	Tracer Tracer
+
 	// Token is a NEW_TOKEN token from a previous connection to the same server (clients).
 	Token []byte
 }

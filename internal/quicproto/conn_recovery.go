@@ -67,6 +67,9 @@ func (h *recHandler) OnPacketAcked(space recovery.Space, p *recovery.SentPacket)
 func (h *recHandler) OnPacketLost(space recovery.Space, p *recovery.SentPacket) {
 	c := (*Conn)(h)
 	c.counters.packetsLost++
+	if t := c.cfg.Tracer; t != nil {
+		t.PacketLost(int(space), p.PacketNumber)
+	}
 	sp := &c.spaces[space]
 	for _, f := range p.Frames {
 		switch f.Kind {

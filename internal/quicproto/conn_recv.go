@@ -121,16 +121,20 @@ func (c *Conn) receivePacket(now int64, from netip.AddrPort, b []byte, firstDCID
 	if firstDCID.Len() == 0 && len(h.DstConnID) > 0 {
 		*firstDCID = MakeConnID(h.DstConnID)
 	} else if !firstDCID.Equal(h.DstConnID) {
+		c.traceDrop(now, h.Type, n, "coalesced packet with another connection ID")
 		return n, false, nil
 	}
 	if b[0]&0x40 == 0 {
-		return n, false, nil // fixed bit cleared: not a QUIC v1 packet
+		c.traceDrop(now, h.Type, n, "fixed bit cleared")
+		return n, false, nil
 	}
 	sp := &c.spaces[lvl]
 	if sp.discarded {
+		c.traceDrop(now, h.Type, n, "keys discarded")
 		return n, false, nil
 	}
 	if !c.canOpenType(lvl, h.Type) {
+		c.traceDrop(now, h.Type, n, "keys not yet available (buffered)")
 		c.bufferUndecryptable(from, b[:n])
 		return n, false, nil
 	}
@@ -140,7 +144,11 @@ func (c *Conn) receivePacket(now int64, from netip.AddrPort, b []byte, firstDCID
 		if te, isTE := err.(*TransportError); isTE {
 			return n, false, te // key update violations
 		}
+		c.traceDrop(now, h.Type, n, "decryption failed")
 		return n, false, nil // failed authentication: drop silently
+	}
+	if t := c.cfg.Tracer; t != nil {
+		t.PacketReceived(now, h.Type, pn, n, payload)
 	}
 	return n, true, c.processPacket(now, from, lvl, &h, pkt[0], pn, payload)
 }

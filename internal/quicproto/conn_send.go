@@ -220,6 +220,9 @@ func (c *Conn) finishDatagram(now int64, buf []byte, pkts []builtPacket, limit i
 			quicwire.PatchLength(buf, p.lengthOff, p.payloadEnd+protect.TagLen-p.pnOff)
 		}
 		pkt := buf[p.start : p.payloadEnd : p.payloadEnd+protect.TagLen]
+		if t := c.cfg.Tracer; t != nil {
+			t.PacketSent(now, p.packetType(), p.pn, p.payloadEnd+protect.TagLen-p.start, buf[p.pnOff+p.pnLen:p.payloadEnd])
+		}
 		var err error
 		switch {
 		case p.zeroRTT:
