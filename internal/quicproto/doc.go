@@ -41,6 +41,9 @@
 // CloseWithError closes the whole connection with an application error code; Stats
 // returns RTT, congestion window and packet counters.
 //
+// Config.Tracer observes every packet sent, received, dropped or lost (with plaintext
+// payloads), for qlog.
+//
 // With Config.MaxDatagramFrameSize set on both sides, SendDatagram sends unreliable
 // datagrams (RFC 9221) and EventDatagram delivers the peer's.
 //
