@@ -1,6 +1,7 @@
 package quicproto
 
 import (
+	"iter"
 	"time"
 
 	"github.com/h3wasi/h3wasi/internal/quicwire"
@@ -248,6 +249,10 @@ func (c *Conn) OpenStream(uni bool) (s *Stream, ok bool) {
 
 // Stream returns the live stream id, or nil.
 func (c *Conn) Stream(id StreamID) *Stream { return c.streams.Get(id) }
+
+// Streams iterates over the live streams, e.g. to wake every waiter when the connection
+// closes. The connection must not be driven during the iteration.
+func (c *Conn) Streams() iter.Seq[*Stream] { return c.streams.All() }
 
 // nextStreamEvent converts the stream map's notices into events.
 func (c *Conn) nextStreamEvent() (Event, bool) {
