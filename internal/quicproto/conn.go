@@ -70,8 +70,11 @@ type Conn struct {
 	zeroRTTSeal, zeroRTTOpen *protect.Keys
 	// building0RTT: the 1-RTT-space packet being built is a 0-RTT packet.
 	building0RTT bool
-	// zeroRTTRejected: the server refused our 0-RTT; what it carried is sent again.
+	// zeroRTTRejected: the server refused our 0-RTT.
 	zeroRTTRejected bool
+	// zeroRTTMaxPN is the largest packet number sent in a 0-RTT packet (-1: none); the
+	// fate of those packets no longer matters once 0-RTT is rejected.
+	zeroRTTMaxPN int64
 
 	handshakeComplete  bool // TLS says the handshake is complete
 	handshakeConfirmed bool // RFC 9001 section 4.1.2
@@ -177,6 +180,7 @@ func newConn(cfg *Config, isServer bool, now int64, peer netip.AddrPort) *Conn {
 	c.peer.limit = cfg.ActiveConnIDLimit
 	c.peerMaxUDP = quicwire.DefaultMaxUDPPayloadSize
 	c.idleTimeout = int64(cfg.MaxIdleTimeout)
+	c.zeroRTTMaxPN = -1
 	c.lastRecvTime = now
 	c.initRecovery()
 	c.streams = newStreamMap(cfg, isServer)

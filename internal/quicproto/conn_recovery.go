@@ -46,6 +46,9 @@ type recHandler Conn
 func (h *recHandler) OnPacketAcked(space recovery.Space, p *recovery.SentPacket) {
 	c := (*Conn)(h)
 	sp := &c.spaces[space]
+	if c.stale0RTT(space, p) {
+		return
+	}
 	if space == recovery.Application && c.keyUpd.keys != nil {
 		c.keyUpd.keys.OnAcked(int64(p.PacketNumber))
 	}
@@ -70,6 +73,9 @@ func (h *recHandler) OnPacketLost(space recovery.Space, p *recovery.SentPacket) 
 	if t := c.cfg.Tracer; t != nil {
 		t.PacketLost(int(space), p.PacketNumber)
 	}
+	if c.stale0RTT(space, p) {
+		return
+	}
 	sp := &c.spaces[space]
 	for _, f := range p.Frames {
 		switch f.Kind {
@@ -89,6 +95,12 @@ func (h *recHandler) OnPacketLost(space recovery.Space, p *recovery.SentPacket) 
 			c.onAppFrameLost(&f)
 		}
 	}
+}
+
+// stale0RTT reports whether p is a 0-RTT packet of a rejected 0-RTT attempt: its frames
+// belong to streams that no longer exist.
+func (c *Conn) stale0RTT(space recovery.Space, p *recovery.SentPacket) bool {
+	return space == recovery.Application && c.zeroRTTRejected && int64(p.PacketNumber) <= c.zeroRTTMaxPN
 }
 
 // initRecovery sets up loss recovery and the ACK trackers.

@@ -235,6 +235,9 @@ func (c *Conn) finishDatagram(now int64, buf []byte, pkts []builtPacket, limit i
 		if err != nil {
 			return 0, err
 		}
+		if p.zeroRTT {
+			c.zeroRTTMaxPN = int64(p.pn)
+		}
 		size := p.payloadEnd + protect.TagLen - p.start
 		c.recordSent(now, p, size, pad > 0 && i == len(pkts)-1)
 	}

@@ -137,13 +137,27 @@ func (c *Conn) drainTLS() error {
 				return err
 			}
 		case handshake.EventEarlyDataRejected:
-			c.zeroRTTSeal, c.zeroRTTRejected = nil, true
+			if err := c.on0RTTRejected(); err != nil {
+				return err
+			}
 		case handshake.EventHandshakeComplete:
 			if err := c.onHandshakeComplete(); err != nil {
 				return err
 			}
 		}
 	}
+}
+
+// on0RTTRejected starts the streams over: everything assumed for 0-RTT may be wrong
+// (RFC 9001 section 4.6.2), so the old streams and their data are dropped.
+func (c *Conn) on0RTTRejected() error {
+	c.zeroRTTSeal, c.zeroRTTRejected = nil, true
+	c.streams = newStreamMap(c.cfg, c.isServer)
+	c.events.push(Event{Kind: Event0RTTRejected})
+	if c.peerParamsSeen {
+		return c.applyPeerStreamParams(&c.peerParams)
+	}
+	return nil
 }
 
 // installSecret builds packet protection keys for a level from a TLS secret.

@@ -18,6 +18,10 @@ const (
 	// EventNewToken: the server sent an address validation token (in Token) for future
 	// connections to it.
 	EventNewToken
+	// Event0RTTRejected: the server refused our 0-RTT data. Every stream opened so far is
+	// gone (RFC 9001 section 4.6.2: its *Stream values are dead); the application opens
+	// new ones and writes again.
+	Event0RTTRejected
 	// EventDatagram: a DATAGRAM frame arrived; Data holds a copy of its payload.
 	EventDatagram
 	// EventClosed: the connection is closed (Err says why) and its state can be dropped
