@@ -34,6 +34,10 @@ const ALPN = "h3wasi-wasm"
 // RequestSize is the length of a request header.
 const RequestSize = 9
 
+// MaxDownload caps the size of an OpDownload, so that a bad request cannot keep a
+// server sending forever.
+const MaxDownload = 1 << 30
+
 // Request encodes a request header.
 func Request(op byte, size int) []byte {
 	b := make([]byte, RequestSize)
@@ -124,6 +128,9 @@ func Handle(s io.ReadWriteCloser) (int64, error) {
 	case OpEcho:
 		return io.Copy(s, s)
 	case OpDownload:
+		if size < 0 || size > MaxDownload {
+			return 0, errors.New("app: download too large")
+		}
 		return 0, WritePattern(s, size)
 	}
 	return 0, errors.New("app: unknown operation")
