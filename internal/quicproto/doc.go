@@ -48,8 +48,9 @@
 // datagrams (RFC 9221) and EventDatagram delivers the peer's.
 //
 // With Config.Enable0RTT and a TLS session cache, a resuming client may open streams and
-// write before the handshake completes: the data leaves in 0-RTT packets (and again in
-// 1-RTT packets if the server rejects them).
+// write before the handshake completes: the data leaves in 0-RTT packets. If the server
+// rejects them, Event0RTTRejected says every stream opened so far is gone (RFC 9001
+// section 4.6.2) and the application opens new ones and writes again.
 //
 // # Endpoint
 //
