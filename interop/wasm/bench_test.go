@@ -33,6 +33,13 @@ var benchServers = []benchServer{
 	{"quic-go-native", "", serveQuicGo, quicGoDialer},
 }
 
+// crossServers pair each wasm server with the other stack's native client, to show how
+// much of a transfer figure is the client's.
+var crossServers = []benchServer{
+	{"h3wasi-wasm,quic-go-client", "ourserver", nil, quicGoDialer},
+	{"quic-go-wasm,h3wasi-client", "quicgoserver", nil, ourDialer},
+}
+
 // start starts the server for the rest of the benchmark and returns its address.
 func (s benchServer) start(b *testing.B) string {
 	if s.guest != "" {
@@ -48,10 +55,10 @@ func (s benchServer) start(b *testing.B) string {
 }
 
 // BenchmarkTransfer downloads 16 MiB per operation on one stream, from the server to a
-// native client of the same stack.
+// native client of the same stack (and, for the wasm servers, of the other stack).
 func BenchmarkTransfer(b *testing.B) {
 	const size = 16 << 20
-	for _, s := range benchServers {
+	for _, s := range append(benchServers, crossServers...) {
 		b.Run(s.name, func(b *testing.B) {
 			addr := s.start(b)
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
