@@ -243,3 +243,31 @@ func Test0RTT(t *testing.T) {
 		t.Fatalf("errors after 0-RTT: %v / %v", c2.Err(), sc2.Err())
 	}
 }
+
+// TestLargeServerFlight: a certificate chain far above the 3x amplification budget still
+// completes: the server sends what the limit allows and the client's padded
+// acknowledgements earn it more.
+func TestLargeServerFlight(t *testing.T) {
+	p := newPair(t, pairOpts{seed: 37, link: lan, serverCfg: func(c *Config) {
+		c.TLS = c.TLS.Clone()
+		cert := c.TLS.Certificates[0]
+		for range 30 {
+			cert.Certificate = append(cert.Certificate, cert.Certificate[0])
+		}
+		c.TLS.Certificates = []tls.Certificate{cert}
+	}})
+	var maxRatio float64
+	p.run(10*time.Second, func() bool {
+		if p.sc != nil && !p.sc.addrValidated && p.sc.bytesRecv > 0 {
+			maxRatio = max(maxRatio, float64(p.sc.bytesSent)/float64(p.sc.bytesRecv))
+		}
+		return p.cc.handshakeConfirmed
+	})
+	if !p.cc.handshakeConfirmed {
+		t.Fatalf("handshake failed: %v", p.cc.Err())
+	}
+	if maxRatio > 3 {
+		t.Errorf("server sent %.2fx what it received before validation", maxRatio)
+	}
+	t.Logf("handshake with a 31-certificate chain in %v, server sent up to %.2fx before validation", p.net.Now(), maxRatio)
+}
