@@ -3,6 +3,7 @@ package quic
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -391,4 +392,42 @@ func TestMultipleConnections(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+func TestHandshakeFailures(t *testing.T) {
+	nw := networks[1]
+	spc, cpc := nw.pair(t)
+	st, ct := &Transport{Conn: spc}, &Transport{Conn: cpc}
+	defer st.Close()
+	defer ct.Close()
+	if _, err := st.Listen(serverTLS(), nil); err != nil {
+		t.Fatal(err)
+	}
+	ctx := testCtx(t)
+	cases := []struct {
+		name string
+		tls  func(*tls.Config)
+		code TransportErrorCode
+	}{
+		// crypto/tls alerts map to CRYPTO_ERROR 0x100+alert (RFC 9001 section 4.8).
+		{"alpn", func(c *tls.Config) { c.NextProtos = []string{"other"} }, 0x100 + 120},
+		{"unknown-ca", func(c *tls.Config) { c.RootCAs = nil; c.ServerName = "localhost" }, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			conf := clientTLS()
+			tc.tls(conf)
+			_, err := ct.Dial(ctx, spc.LocalAddr(), conf, &Config{HandshakeIdleTimeout: 5 * time.Second})
+			var te *TransportError
+			if !errors.As(err, &te) || te.Code < 0x100 || te.Code > 0x1ff || (tc.code != 0 && te.Code != tc.code) {
+				t.Fatalf("Dial = %v, want a CRYPTO_ERROR transport error", err)
+			}
+		})
+	}
+	if _, err := ct.Dial(ctx, spc.LocalAddr(), nil, nil); err == nil {
+		t.Error("Dial without a tls.Config succeeded")
+	}
+	if _, err := ct.Dial(ctx, spc.LocalAddr(), &tls.Config{}, nil); !errors.Is(err, errNoALPN) {
+		t.Errorf("Dial without ALPN = %v", err)
+	}
 }
