@@ -116,16 +116,18 @@ type guest struct {
 // startGuest runs testdata/name with args under wasihost until the test ends.
 func startGuest(t testing.TB, name string, args ...string) *guest {
 	t.Helper()
-	wasm := guestWasm(t, name)
+	cfg := wasihost.Config{Args: append([]string{name}, args...), Cache: compileCache()}
+	return startGuestCtx(t, context.Background(), guestWasm(t, name), name, cfg)
+}
+
+// startGuestCtx runs wasm with cfg, its output going to the returned guest, until ctx
+// ends or the test ends.
+func startGuestCtx(t testing.TB, ctx context.Context, wasm []byte, name string, cfg wasihost.Config) *guest {
+	t.Helper()
 	pr, pw := io.Pipe()
 	stderr := &lockedBuffer{}
-	cfg := wasihost.Config{
-		Args:   append([]string{name}, args...),
-		Stdout: pw,
-		Stderr: stderr,
-		Cache:  compileCache(),
-	}
-	ctx, cancel := context.WithCancel(context.Background())
+	cfg.Stdout, cfg.Stderr = pw, stderr
+	ctx, cancel := context.WithCancel(ctx)
 	p, err := wasihost.Start(ctx, wasm, cfg)
 	if err != nil {
 		cancel()
