@@ -16,28 +16,30 @@ import (
 	"github.com/h3wasi/h3wasi/wasihost"
 )
 
-var guestProfile = flag.Bool("guestprofile", false, "run TestGuestProfile: where a wasm QUIC server spends its time")
+var guestProfile = flag.String("guestprofile", "", "run TestGuestProfile on this server guest (ourserver or quicgoserver)")
 
-// TestGuestProfile prints the functions of the wasm h3wasi server (Go functions and the
+// TestGuestProfile prints the functions of a wasm QUIC server (Go functions and the
 // host functions it calls) that take the most time while it sends 4 MiB to a native
-// client. Go's profiler does not see inside wazero's compiled code, so a function
+// client of its own stack. Go's profiler does not see inside wazero's compiled code, so a function
 // listener times every call: self time, that is each call's time minus its callees'.
 // The listener roughly doubles the run time, and its cost per call inflates small,
 // often-called functions. Run it with
 //
-//	go test -run TestGuestProfile -v . -args -guestprofile
+//	go test -run TestGuestProfile -v . -args -guestprofile=ourserver
 func TestGuestProfile(t *testing.T) {
-	if !*guestProfile {
-		t.Skip("diagnostic; enable with -args -guestprofile")
+	name := *guestProfile
+	d := map[string]dialer{"ourserver": ourDialer, "quicgoserver": quicGoDialer}
+	if _, ok := d[name]; !ok {
+		t.Skip("diagnostic; enable with -args -guestprofile=ourserver (or quicgoserver)")
 	}
-	wasm := guestWasm(t, "ourserver")
+	wasm := guestWasm(t, name)
 	p := &callProfiler{stats: map[string]*callStat{}}
 	// No compilation cache: code compiled with listeners differs.
 	ctx, cancel := context.WithCancel(experimental.WithFunctionListenerFactory(context.Background(), p))
 	defer cancel()
-	g := startGuestCtx(t, ctx, wasm, "ourserver", wasihost.Config{Args: []string{"ourserver", "127.0.0.1:0"}})
+	g := startGuestCtx(t, ctx, wasm, name, wasihost.Config{Args: []string{name, "127.0.0.1:0"}})
 	addr := g.expect(t, "LISTEN", listenTimeout)
-	c, err := ourDialer.dial(ctx, addr, 30*time.Second)
+	c, err := d[name].dial(ctx, addr, 30*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
