@@ -14,6 +14,7 @@ import (
 	"github.com/tetratelabs/wazero/sys"
 
 	"github.com/h3wasi/h3wasi/wasi"
+	"github.com/h3wasi/h3wasi/wasi/hostcrypto"
 )
 
 // Defaults of Config.
@@ -59,10 +60,11 @@ type Dir struct {
 
 // Process is a running module.
 type Process struct {
-	table *table
-	done  chan struct{}
-	code  int
-	err   error
+	table  *table
+	crypto *cryptoTable
+	done   chan struct{}
+	code   int
+	err    error
 }
 
 // Run runs the module wasm (a wasip1 command such as a GOOS=wasip1
@@ -90,6 +92,10 @@ func Start(ctx context.Context, wasm []byte, cfg Config) (*Process, error) {
 		r.Close(ctx)
 		return nil, fmt.Errorf("wasihost: compile: %w", err)
 	}
+	if err := checkCryptoImports(compiled); err != nil {
+		r.Close(ctx)
+		return nil, err
+	}
 	bell, err := newDoorbell()
 	if err != nil {
 		r.Close(ctx)
@@ -103,7 +109,13 @@ func Start(ctx context.Context, wasm []byte, cfg Config) (*Process, error) {
 	if bell != nil && !inlinePoll {
 		ring = bell.ring
 	}
-	p := &Process{table: newTable(cfg.Policy, max, ring), done: make(chan struct{})}
+	p := &Process{table: newTable(cfg.Policy, max, ring), done: make(chan struct{}),
+		crypto: newCryptoTable(hostcrypto.MaxKeys)}
+	if err := p.crypto.instantiate(ctx, r); err != nil {
+		bell.close()
+		r.Close(ctx)
+		return nil, err
+	}
 	b := r.NewHostModuleBuilder(wasi_snapshot_preview1.ModuleName)
 	wasi_snapshot_preview1.NewFunctionExporter().ExportFunctions(b)
 	p.table.export(b)
@@ -132,6 +144,7 @@ func Start(ctx context.Context, wasm []byte, cfg Config) (*Process, error) {
 		defer close(p.done)
 		_, err := r.InstantiateModule(ctx, compiled, mc)
 		p.table.closeAll()
+		p.crypto.closeAll()
 		bell.close()
 		r.Close(context.Background())
 		var exit *sys.ExitError
@@ -210,10 +223,12 @@ func moduleConfig(cfg Config, bell *doorbell) wazero.ModuleConfig {
 	mc = mc.WithFSConfig(fs)
 	for _, kv := range cfg.Env {
 		// wazero keeps the last value of a repeated key, as os/exec does.
-		if k, v, ok := cutEnv(kv); ok && k != wasi.WakeEnv {
+		if k, v, ok := cutEnv(kv); ok && k != wasi.WakeEnv && k != hostcrypto.EnvVar {
 			mc = mc.WithEnv(k, v)
 		}
 	}
+	// Host crypto offload (package wasi/hostcrypto) is always offered.
+	mc = mc.WithEnv(hostcrypto.EnvVar, hostcrypto.ABIVersion)
 	if bell != nil {
 		mc = mc.WithStdin(bell.r).WithEnv(wasi.WakeEnv, wasi.WakeStdin)
 	} else {

@@ -107,6 +107,9 @@ func versionLabels(version uint32) (labels, error) {
 
 // newAEAD creates the payload AEAD of a suite from a packet protection key.
 func (s *suiteParams) newAEAD(key []byte) cipher.AEAD {
+	if a := newHostAEAD(s.id, key); a != nil {
+		return a
+	}
 	if s.chacha {
 		a, err := chacha20poly1305.New(key)
 		if err != nil {

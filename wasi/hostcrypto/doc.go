@@ -1,0 +1,126 @@
+// Package hostcrypto lets a WebAssembly guest (GOOS=wasip1) seal and open
+// packets with AEADs that run natively in its host ("host crypto
+// offload"). Inside wazero a 1,350-byte ChaCha20-Poly1305 seal costs about
+// 50 µs and AES-GCM far more (no AES instructions, no assembly), against
+// well under a microsecond natively, so a QUIC transfer in WebAssembly is
+// bound by its crypto; one host call per packet removes that bound.
+//
+// # Opt-in
+//
+// The guest side is compiled only with GOOS=wasip1 and the build tag
+// h3wasi_hostcrypto. A module built with the tag imports the functions of
+// the host module ModuleName ("h3wasi_crypto"), which only wasihost offers:
+// it does not instantiate on WasmEdge, wasmtime or plain wazero (they
+// report an unresolved import of h3wasi_crypto). Without the tag, or on
+// any other platform, Enabled is false, NewAEAD returns ErrUnavailable and
+// nothing is imported, so the same module runs on any wasip1 host.
+//
+// A host that offers the functions also sets the environment variable
+// EnvVar to ABIVersion. A guest built with the tag refuses the host
+// functions (NewAEAD returns ErrUnavailable) when the variable is missing
+// or names another version, so a host that merely stubs the imports is
+// never called; internal/protect then falls back to its pure-Go AEADs.
+//
+// # ABI
+//
+// Every parameter is an i32, every function returns a WASI errno (i32);
+// pointers are offsets in the guest's memory. Suites are TLS 1.3 cipher
+// suite numbers (0x1301 AES-128-GCM, 0x1302 AES-256-GCM, 0x1303
+// ChaCha20-Poly1305).
+//
+//	aead_new(suite, key, key_len, *handle)                     errno
+//	aead_seal(handle, nonce, ad, ad_len, in, in_len, out)      errno
+//	aead_open(handle, nonce, ad, ad_len, in, in_len, out)      errno
+//	key_close(handle)                                          errno
+//
+// nonce is 12 bytes. aead_seal writes in_len+16 bytes (ciphertext and tag)
+// at out; aead_open reads in_len bytes of ciphertext and tag and writes
+// in_len-16 bytes of plaintext at out, or answers ErrnoBadmsg when the
+// packet does not authenticate. out may equal in (in-place operation) but
+// must not otherwise overlap it: that is ErrnoInval, like the panic of
+// crypto/cipher. A pointer and length outside the guest's memory is
+// ErrnoFault, an unknown handle ErrnoBadf, a full handle table ErrnoMfile.
+// Handles live in a per-module table of at most MaxKeys entries, freed
+// when the module exits.
+package hostcrypto
+
+import "errors"
+
+// ModuleName is the import module of the host functions.
+const ModuleName = "h3wasi_crypto"
+
+// EnvVar is the environment variable through which a host advertises the
+// functions; its value is the ABI version it implements.
+const EnvVar = "H3WASI_HOSTCRYPTO"
+
+// ABIVersion is the version of the ABI described in the package doc.
+const ABIVersion = "1"
+
+// MaxKeys bounds a module's handle table: a QUIC connection holds a few
+// keys per direction, so this serves hundreds of connections; a guest
+// that runs out falls back to its own AEADs.
+const MaxKeys = 4096
+
+// TLS 1.3 cipher suites, the suite argument of aead_new.
+const (
+	SuiteAES128GCM        = 0x1301
+	SuiteAES256GCM        = 0x1302
+	SuiteChaCha20Poly1305 = 0x1303
+)
+
+// Sizes of the ABI's fixed-length arguments.
+const (
+	NonceSize = 12
+	TagSize   = 16
+)
+
+// WASI errno values the functions return.
+const (
+	ErrnoSuccess = 0
+	ErrnoBadf    = 8  // unknown handle
+	ErrnoBadmsg  = 9  // authentication failed
+	ErrnoFault   = 21 // pointer and length outside the guest's memory
+	ErrnoInval   = 28 // bad suite, key length or buffer overlap
+	ErrnoMfile   = 33 // handle table full
+)
+
+// Errors of NewAEAD and of an AEAD's Open.
+var (
+	// ErrUnavailable: the module was built without the h3wasi_hostcrypto
+	// tag, or its host does not advertise the functions (EnvVar).
+	ErrUnavailable = errors.New("hostcrypto: host crypto is not available (build with GOOS=wasip1 -tags h3wasi_hostcrypto and run on wasihost)")
+	// ErrOpen: the ciphertext did not authenticate.
+	ErrOpen = errors.New("hostcrypto: message authentication failed")
+)
+
+// Errno is a WASI errno answered by a host function.
+type Errno uint32
+
+func (e Errno) Error() string {
+	switch e {
+	case ErrnoBadf:
+		return "hostcrypto: bad key handle"
+	case ErrnoBadmsg:
+		return "hostcrypto: message authentication failed"
+	case ErrnoFault:
+		return "hostcrypto: buffer outside guest memory"
+	case ErrnoInval:
+		return "hostcrypto: invalid argument"
+	case ErrnoMfile:
+		return "hostcrypto: host key table full"
+	}
+	return "hostcrypto: errno " + itoa(uint32(e))
+}
+
+func itoa(v uint32) string {
+	var b [10]byte
+	i := len(b)
+	for {
+		i--
+		b[i] = byte('0' + v%10)
+		v /= 10
+		if v == 0 {
+			return string(b[i:])
+		}
+	}
+}

@@ -1,0 +1,261 @@
+package wasihost
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"fmt"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"golang.org/x/crypto/chacha20poly1305"
+
+	"github.com/h3wasi/h3wasi/wasi/hostcrypto"
+)
+
+// Host crypto offload: the functions of the hostcrypto.ModuleName host
+// module (see package wasi/hostcrypto for the ABI) seal and open packets
+// with native AEADs, in place in guest memory. Keys live in a bounded
+// per-module table; calls allocate nothing.
+
+// cryptoTable is the AEAD key table of one module instance. wazero calls
+// a module's host functions on the goroutine running it, one at a time
+// (wasip1 modules have one thread), and the table is cleared only after
+// the module has returned, so it needs no lock.
+type cryptoTable struct {
+	max  int
+	keys []cipher.AEAD // handle h is keys[h-1]; nil: free
+	free []uint32      // free handles, reused last-in first-out
+	open int
+}
+
+func newCryptoTable(max int) *cryptoTable {
+	return &cryptoTable{max: max}
+}
+
+// add stores a key and returns its handle, or ErrnoMfile when the table
+// is full.
+func (t *cryptoTable) add(a cipher.AEAD) (uint32, uint32) {
+	if n := len(t.free); n > 0 {
+		h := t.free[n-1]
+		t.free = t.free[:n-1]
+		t.keys[h-1] = a
+		t.open++
+		return h, hostcrypto.ErrnoSuccess
+	}
+	if len(t.keys) >= t.max {
+		return 0, hostcrypto.ErrnoMfile
+	}
+	t.keys = append(t.keys, a)
+	t.open++
+	return uint32(len(t.keys)), hostcrypto.ErrnoSuccess
+}
+
+func (t *cryptoTable) get(h uint32) cipher.AEAD {
+	if h == 0 || uint64(h) > uint64(len(t.keys)) {
+		return nil
+	}
+	return t.keys[h-1]
+}
+
+func (t *cryptoTable) remove(h uint32) uint32 {
+	if t.get(h) == nil {
+		return hostcrypto.ErrnoBadf
+	}
+	t.keys[h-1] = nil
+	t.free = append(t.free, h)
+	t.open--
+	return hostcrypto.ErrnoSuccess
+}
+
+// closeAll drops every key when the module has ended.
+func (t *cryptoTable) closeAll() {
+	clear(t.keys)
+	t.keys, t.free, t.open = nil, nil, 0
+}
+
+// newHostAEAD builds the AEAD of a TLS 1.3 cipher suite.
+func newHostAEAD(suite uint32, key []byte) (cipher.AEAD, uint32) {
+	switch {
+	case suite == hostcrypto.SuiteAES128GCM && len(key) == 16,
+		suite == hostcrypto.SuiteAES256GCM && len(key) == 32:
+		b, err := aes.NewCipher(key)
+		if err != nil {
+			return nil, hostcrypto.ErrnoInval
+		}
+		a, err := cipher.NewGCM(b)
+		if err != nil {
+			return nil, hostcrypto.ErrnoInval
+		}
+		return a, hostcrypto.ErrnoSuccess
+	case suite == hostcrypto.SuiteChaCha20Poly1305 && len(key) == chacha20poly1305.KeySize:
+		a, err := chacha20poly1305.New(key)
+		if err != nil {
+			return nil, hostcrypto.ErrnoInval
+		}
+		return a, hostcrypto.ErrnoSuccess
+	}
+	return nil, hostcrypto.ErrnoInval
+}
+
+// aead_new(suite, key, key_len, *handle)
+func (t *cryptoTable) aeadNew(mod api.Module, s []uint64) uint32 {
+	p := u32s(s)
+	mem := mod.Memory()
+	key, ok := mem.Read(p[1], p[2])
+	if !ok {
+		return hostcrypto.ErrnoFault
+	}
+	if _, ok := mem.Read(p[3], 4); !ok {
+		return hostcrypto.ErrnoFault
+	}
+	a, errno := newHostAEAD(p[0], key)
+	if errno != hostcrypto.ErrnoSuccess {
+		return errno
+	}
+	h, errno := t.add(a)
+	if errno != hostcrypto.ErrnoSuccess {
+		return errno
+	}
+	mem.WriteUint32Le(p[3], h)
+	return hostcrypto.ErrnoSuccess
+}
+
+// aeadArgs reads the arguments shared by aead_seal and aead_open:
+// (handle, nonce, ad, ad_len, in, in_len, out), with out outLen bytes
+// long. It refuses an out that overlaps in other than exactly, as
+// crypto/cipher would panic on it.
+func (t *cryptoTable) aeadArgs(mem api.Memory, p *[8]uint32, outLen uint64) (a cipher.AEAD, nonce, ad, in, out []byte, errno uint32) {
+	a = t.get(p[0])
+	if a == nil {
+		return nil, nil, nil, nil, nil, hostcrypto.ErrnoBadf
+	}
+	if outLen > uint64(^uint32(0)) {
+		return nil, nil, nil, nil, nil, hostcrypto.ErrnoFault
+	}
+	var ok1, ok2, ok3, ok4 bool
+	nonce, ok1 = mem.Read(p[1], hostcrypto.NonceSize)
+	ad, ok2 = mem.Read(p[2], p[3])
+	in, ok3 = mem.Read(p[4], p[5])
+	out, ok4 = mem.Read(p[6], uint32(outLen))
+	if !ok1 || !ok2 || !ok3 || !ok4 {
+		return nil, nil, nil, nil, nil, hostcrypto.ErrnoFault
+	}
+	if overlapsInexactly(p[6], outLen, p[4], uint64(p[5])) {
+		return nil, nil, nil, nil, nil, hostcrypto.ErrnoInval
+	}
+	return a, nonce, ad, in, out, hostcrypto.ErrnoSuccess
+}
+
+// overlapsInexactly reports whether the guest ranges [x, x+xn) and
+// [y, y+yn) share a byte while starting at different offsets.
+func overlapsInexactly(x uint32, xn uint64, y uint32, yn uint64) bool {
+	if xn == 0 || yn == 0 || x == y {
+		return false
+	}
+	return uint64(x) < uint64(y)+yn && uint64(y) < uint64(x)+xn
+}
+
+// aead_seal(handle, nonce, ad, ad_len, in, in_len, out)
+func (t *cryptoTable) aeadSeal(mod api.Module, s []uint64) uint32 {
+	p := u32s(s)
+	a, nonce, ad, in, out, errno := t.aeadArgs(mod.Memory(), &p, uint64(p[5])+hostcrypto.TagSize)
+	if errno != hostcrypto.ErrnoSuccess {
+		return errno
+	}
+	a.Seal(out[:0], nonce, in, ad)
+	return hostcrypto.ErrnoSuccess
+}
+
+// aead_open(handle, nonce, ad, ad_len, in, in_len, out)
+func (t *cryptoTable) aeadOpen(mod api.Module, s []uint64) uint32 {
+	p := u32s(s)
+	if p[5] < hostcrypto.TagSize {
+		if t.get(p[0]) == nil {
+			return hostcrypto.ErrnoBadf
+		}
+		return hostcrypto.ErrnoBadmsg
+	}
+	a, nonce, ad, in, out, errno := t.aeadArgs(mod.Memory(), &p, uint64(p[5])-hostcrypto.TagSize)
+	if errno != hostcrypto.ErrnoSuccess {
+		return errno
+	}
+	if _, err := a.Open(out[:0], nonce, in, ad); err != nil {
+		return hostcrypto.ErrnoBadmsg
+	}
+	return hostcrypto.ErrnoSuccess
+}
+
+// key_close(handle)
+func (t *cryptoTable) keyClose(_ api.Module, s []uint64) uint32 {
+	return t.remove(uint32(s[0]))
+}
+
+// instantiate builds the hostcrypto.ModuleName host module in r.
+func (t *cryptoTable) instantiate(ctx context.Context, r wazero.Runtime) error {
+	b := r.NewHostModuleBuilder(hostcrypto.ModuleName)
+	fns := []struct {
+		name   string
+		params int
+		fn     cryptoFunc
+	}{
+		{"aead_new", 4, t.aeadNew},
+		{"aead_seal", 7, t.aeadSeal},
+		{"aead_open", 7, t.aeadOpen},
+		{"key_close", 1, t.keyClose},
+	}
+	for _, f := range fns {
+		exportI32(b, f.name, f.params, f.fn)
+	}
+	if _, err := b.Instantiate(ctx); err != nil {
+		return fmt.Errorf("wasihost: %s: %w", hostcrypto.ModuleName, err)
+	}
+	return nil
+}
+
+// cryptoFunc is the shape of the crypto functions: they read their i32
+// parameters from wazero's stack themselves, so that no argument array
+// escapes to the heap per call.
+type cryptoFunc func(mod api.Module, stack []uint64) uint32
+
+// u32s returns the first (at most 8) i32 parameters of a call.
+func u32s(stack []uint64) (p [8]uint32) {
+	for i := 0; i < len(stack) && i < len(p); i++ {
+		p[i] = uint32(stack[i])
+	}
+	return p
+}
+
+// exportI32 exports fn, taking n i32 parameters and returning an i32
+// errno, from the host module being built.
+func exportI32(b wazero.HostModuleBuilder, name string, n int, fn cryptoFunc) {
+	params := make([]api.ValueType, n)
+	for i := range params {
+		params[i] = api.ValueTypeI32
+	}
+	b.NewFunctionBuilder().
+		WithGoModuleFunction(api.GoModuleFunc(func(_ context.Context, mod api.Module, stack []uint64) {
+			stack[0] = uint64(fn(mod, stack[:n]))
+		}), params, []api.ValueType{api.ValueTypeI32}).
+		Export(name)
+}
+
+// checkCryptoImports explains, before wazero's terser error, a module
+// that imports host crypto functions this host does not have (a guest
+// built with -tags h3wasi_hostcrypto for another ABI version).
+func checkCryptoImports(m wazero.CompiledModule) error {
+	known := map[string]int{"aead_new": 4, "aead_seal": 7, "aead_open": 7, "key_close": 1}
+	for _, f := range m.ImportedFunctions() {
+		mod, name, _ := f.Import()
+		if mod != hostcrypto.ModuleName {
+			continue
+		}
+		n, ok := known[name]
+		if !ok || len(f.ParamTypes()) != n || len(f.ResultTypes()) != 1 {
+			return fmt.Errorf("wasihost: the module imports %s.%s, which this host does not offer "+
+				"(it implements host crypto ABI %s=%s; the module was built with -tags h3wasi_hostcrypto for another version)",
+				mod, name, hostcrypto.EnvVar, hostcrypto.ABIVersion)
+		}
+	}
+	return nil
+}
