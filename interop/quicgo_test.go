@@ -179,3 +179,11 @@ func TestQuicGoIdleTimeout(t *testing.T) {
 		}
 	})
 }
+
+// TestQuicGoRetry: a quic-go client follows our server's Retry.
+func TestQuicGoRetry(t *testing.T) {
+	s := connect(t, quicGoStack{}, h3wasiStack{}, udpSockets, &cfg{retry: true}, nil, 30*time.Second)
+	if err := download(s.ctx, s.client, 100<<10); err != nil {
+		t.Fatal(err)
+	}
+}

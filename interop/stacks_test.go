@@ -38,6 +38,7 @@ type tport interface {
 type cfg struct {
 	idle       time.Duration
 	maxStreams int64
+	retry      bool // servers validate addresses with Retry (h3wasi only)
 }
 
 type listener interface {
@@ -67,7 +68,8 @@ func h3Conf(c *cfg) *quic.Config {
 	if c == nil {
 		return nil
 	}
-	return &quic.Config{MaxIdleTimeout: c.idle, MaxIncomingStreams: c.maxStreams}
+	return &quic.Config{MaxIdleTimeout: c.idle, MaxIncomingStreams: c.maxStreams,
+		RequireAddressValidation: c.retry}
 }
 
 func (t h3Transport) listen(tc *tls.Config, c *cfg) (listener, error) {

@@ -44,6 +44,10 @@ type Config struct {
 	// Initial packets beyond it are dropped. Default 10,000.
 	MaxIncomingConnections int
 
+	// RequireAddressValidation makes a Listener validate every client's address with a
+	// Retry round trip (RFC 9000 section 8.1.2) before it spends a handshake on it.
+	RequireAddressValidation bool
+
 	// Tracer, when set, is called for every connection event the driver sees (see
 	// TraceEvent): a hook for qlog writers and metrics. It runs with the transport's
 	// lock held and must not block or call back into the package.
@@ -104,6 +108,8 @@ func (c *Config) logger() *slog.Logger {
 	}
 	return c.Logger
 }
+
+func (c *Config) requireRetry() bool { return c != nil && c.RequireAddressValidation }
 
 func (c *Config) maxConns() int {
 	if c == nil {

@@ -431,3 +431,13 @@ func TestHandshakeFailures(t *testing.T) {
 		t.Errorf("Dial without ALPN = %v", err)
 	}
 }
+
+func TestRetry(t *testing.T) {
+	forEachNetwork(t, func(t *testing.T, nw network) {
+		p := newTestPair(t, nw, &Config{RequireAddressValidation: true}, nil)
+		go echoServer(p.server)
+		if err := echoOnce(testCtx(t), p.client, testData(5000)); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

@@ -109,7 +109,8 @@ func (t *Transport) Listen(tlsConf *tls.Config, conf *Config) (*Listener, error)
 	if t.ln != nil {
 		return nil, errors.New("quic: Transport already has a Listener")
 	}
-	ep, err := quicproto.NewEndpoint(quicproto.EndpointConfig{Conn: cc, Server: true, MaxConns: conf.maxConns()})
+	ep, err := quicproto.NewEndpoint(quicproto.EndpointConfig{Conn: cc, Server: true, MaxConns: conf.maxConns(),
+		RequireRetry: conf.requireRetry()})
 	if err != nil {
 		return nil, err
 	}

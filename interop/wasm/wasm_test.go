@@ -84,31 +84,41 @@ func TestWasmServer(t *testing.T) {
 	}
 }
 
-// TestWasmClient runs h3wasi's QUIC client in a wasm guest against a native h3wasi
-// server; the guest checks every byte.
+// TestWasmClient runs h3wasi's QUIC client in a wasm guest against native servers of
+// both stacks; the guest checks every byte.
 func TestWasmClient(t *testing.T) {
-	addr, stop, err := serveOurs()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stop()
-	cases := []string{"echo-1k", "echo-10m", "download-10m", "streams-100"}
-	g := startGuest(t, "ourclient", append([]string{addr}, cases...)...)
-	for i, name := range cases {
-		timeout := time.Minute
-		if i == 0 {
-			timeout = listenTimeout
-		}
-		t.Logf("wasm client, %s: %s", name, g.expect(t, "OK "+name, timeout))
-	}
-	g.expect(t, "DONE", time.Minute)
-	select {
-	case <-g.Done():
-	case <-time.After(time.Minute):
-		t.Fatal("guest did not exit")
-	}
-	if code, err := g.Wait(); code != 0 || err != nil {
-		t.Fatalf("guest exit status %d, %v", code, err)
+	for _, srv := range []struct {
+		name  string
+		serve func() (string, func(), error)
+	}{
+		{"h3wasi server", serveOurs},
+		{"quic-go server", serveQuicGo},
+	} {
+		t.Run(srv.name, func(t *testing.T) {
+			addr, stop, err := srv.serve()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer stop()
+			cases := []string{"echo-1k", "echo-10m", "download-10m", "streams-100"}
+			g := startGuest(t, "ourclient", append([]string{addr}, cases...)...)
+			for i, name := range cases {
+				timeout := time.Minute
+				if i == 0 {
+					timeout = listenTimeout
+				}
+				t.Logf("wasm client, %s: %s", name, g.expect(t, "OK "+name, timeout))
+			}
+			g.expect(t, "DONE", time.Minute)
+			select {
+			case <-g.Done():
+			case <-time.After(time.Minute):
+				t.Fatal("guest did not exit")
+			}
+			if code, err := g.Wait(); code != 0 || err != nil {
+				t.Fatalf("guest exit status %d, %v", code, err)
+			}
+		})
 	}
 }
 
