@@ -88,6 +88,9 @@ func (c *Conn) flush(now int64) {
 		return
 	}
 	t := c.t
+	prev := t.cur
+	t.cur = c
+	defer func() { t.cur = prev }()
 	c.handleEvents()
 	c.drainSend(now)
 	c.handleEvents()
@@ -123,6 +126,7 @@ func (c *Conn) onTimer() {
 	now := t.now()
 	c.armed = 0
 	if d := c.core.Deadline(); d != 0 && d <= now {
+		t.cur = c
 		c.core.HandleTimeout(now)
 	}
 	c.flush(now)

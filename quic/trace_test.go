@@ -8,10 +8,17 @@ import (
 func TestTracerAndStreamSweep(t *testing.T) {
 	nw := networks[1] // netsim: runs everywhere
 	var mu sync.Mutex
-	counts := map[TraceKind]int{}
+	counts, withConn := map[TraceKind]int{}, map[TraceKind]int{}
+	payloads := 0
 	tracer := func(ev TraceEvent) {
 		mu.Lock()
 		counts[ev.Kind]++
+		if ev.Conn != nil {
+			withConn[ev.Kind]++
+		}
+		if len(ev.Payload) > 0 {
+			payloads++
+		}
 		mu.Unlock()
 	}
 	p := newTestPair(t, nw, &Config{Tracer: tracer}, nil)
@@ -35,8 +42,16 @@ func TestTracerAndStreamSweep(t *testing.T) {
 	if counts[TraceStreamAccepted] != streams {
 		t.Errorf("%d streams accepted, want %d", counts[TraceStreamAccepted], streams)
 	}
-	if counts[TraceDatagramSent] == 0 || counts[TraceDatagramReceived] == 0 {
-		t.Errorf("datagrams not traced: %v", counts)
+	for _, k := range []TraceKind{TraceDatagramSent, TraceDatagramReceived, TracePacketSent, TracePacketReceived} {
+		if counts[k] == 0 {
+			t.Errorf("%v not traced: %v", k, counts)
+		}
+	}
+	if withConn[TracePacketSent] != counts[TracePacketSent] {
+		t.Errorf("%d of %d sent packets traced with their connection", withConn[TracePacketSent], counts[TracePacketSent])
+	}
+	if payloads == 0 {
+		t.Errorf("no packet payloads traced")
 	}
 	// Finished streams do not pile up in the driver.
 	p.st.mu.Lock()

@@ -38,6 +38,10 @@ type Transport struct {
 	conns    map[*quicproto.Conn]*Conn
 	sendBuf  []byte
 	loopDone chan struct{}
+	// cur is the connection the driver is running (for packet tracing); curFrom the
+	// source of the datagram being routed.
+	cur     *Conn
+	curFrom netip.AddrPort
 	// rand replaces crypto/rand as the cores' randomness (tests and fuzzing only).
 	rand io.Reader
 }
@@ -109,6 +113,7 @@ func (t *Transport) Listen(tlsConf *tls.Config, conf *Config) (*Listener, error)
 	if t.ln != nil {
 		return nil, errors.New("quic: Transport already has a Listener")
 	}
+	t.withTracer(cc, conf, true)
 	ep, err := quicproto.NewEndpoint(quicproto.EndpointConfig{Conn: cc, Server: true, MaxConns: conf.maxConns(),
 		RequireRetry: conf.requireRetry()})
 	if err != nil {
@@ -186,6 +191,7 @@ func (t *Transport) clientEndpoint(tlsConf *tls.Config, sni string, conf *Config
 	if t.rand != nil {
 		cc.Rand = t.rand
 	}
+	t.withTracer(cc, conf, false)
 	// No stateless resets from a client endpoint: the server endpoint (if any) sends
 	// them, and a client endpoint must stay silent about datagrams that are not its own.
 	ep, err := quicproto.NewEndpoint(quicproto.EndpointConfig{Conn: cc, StatelessResetRate: -1})
@@ -267,6 +273,7 @@ func (t *Transport) route(now int64, from netip.AddrPort, b []byte) *Conn {
 	if len(b) == 0 {
 		return nil
 	}
+	t.cur, t.curFrom = nil, from
 	var core *quicproto.Conn
 	for i := range t.clients {
 		if core = t.clients[i].ep.Route(now, from, b); core != nil {
