@@ -123,8 +123,8 @@ func (t *cryptoTable) aeadNew(mod api.Module, s []uint64) uint32 {
 
 // aeadArgs reads the arguments shared by aead_seal and aead_open:
 // (handle, nonce, ad, ad_len, in, in_len, out), with out outLen bytes
-// long. It refuses an out that overlaps in other than exactly, as
-// crypto/cipher would panic on it.
+// long. It refuses an out that overlaps in other than exactly, or that
+// overlaps ad at all, as crypto/cipher and x/crypto would panic on them.
 func (t *cryptoTable) aeadArgs(mem api.Memory, p *[8]uint32, outLen uint64) (a cipher.AEAD, nonce, ad, in, out []byte, errno uint32) {
 	a = t.get(p[0])
 	if a == nil {
@@ -141,10 +141,16 @@ func (t *cryptoTable) aeadArgs(mem api.Memory, p *[8]uint32, outLen uint64) (a c
 	if !ok1 || !ok2 || !ok3 || !ok4 {
 		return nil, nil, nil, nil, nil, hostcrypto.ErrnoFault
 	}
-	if overlapsInexactly(p[6], outLen, p[4], uint64(p[5])) {
+	if overlapsInexactly(p[6], outLen, p[4], uint64(p[5])) || overlaps(p[6], outLen, p[2], uint64(p[3])) {
 		return nil, nil, nil, nil, nil, hostcrypto.ErrnoInval
 	}
 	return a, nonce, ad, in, out, hostcrypto.ErrnoSuccess
+}
+
+// overlaps reports whether the guest ranges [x, x+xn) and [y, y+yn)
+// share a byte.
+func overlaps(x uint32, xn uint64, y uint32, yn uint64) bool {
+	return xn > 0 && yn > 0 && uint64(x) < uint64(y)+yn && uint64(y) < uint64(x)+xn
 }
 
 // overlapsInexactly reports whether the guest ranges [x, x+xn) and

@@ -61,14 +61,17 @@ func (a *hostAEAD) Overhead() int  { return TagSize }
 
 // Seal follows cipher.AEAD: it appends the ciphertext and tag to dst, and
 // plaintext may be dst's spare capacity exactly (in place) but must not
-// overlap it otherwise.
+// overlap it otherwise, and additionalData must not overlap the output.
 func (a *hostAEAD) Seal(dst, nonce, plaintext, additionalData []byte) []byte {
 	if len(nonce) != NonceSize {
 		panic("hostcrypto: incorrect nonce length given to AEAD")
 	}
 	ret, out := sliceForAppend(dst, len(plaintext)+TagSize)
 	if inexactOverlap(out, plaintext) {
-		panic("hostcrypto: invalid buffer overlap")
+		panic("hostcrypto: invalid buffer overlap of output and input")
+	}
+	if anyOverlap(out, additionalData) {
+		panic("hostcrypto: invalid buffer overlap of output and additional data")
 	}
 	e := aead_seal(a.handle, unsafe.SliceData(nonce),
 		unsafe.SliceData(additionalData), uint32(len(additionalData)),
@@ -83,8 +86,9 @@ func (a *hostAEAD) Seal(dst, nonce, plaintext, additionalData []byte) []byte {
 }
 
 // Open follows cipher.AEAD: it appends the plaintext to dst, with the same
-// overlap rule as crypto/cipher's GCM (out must not inexactly overlap the
-// ciphertext including its tag). On failure the output is cleared.
+// overlap rules as crypto/cipher's GCM (the output must not inexactly
+// overlap the ciphertext including its tag, nor overlap additionalData at
+// all). On failure the output is cleared.
 func (a *hostAEAD) Open(dst, nonce, ciphertext, additionalData []byte) ([]byte, error) {
 	if len(nonce) != NonceSize {
 		panic("hostcrypto: incorrect nonce length given to AEAD")
@@ -94,7 +98,10 @@ func (a *hostAEAD) Open(dst, nonce, ciphertext, additionalData []byte) ([]byte, 
 	}
 	ret, out := sliceForAppend(dst, len(ciphertext)-TagSize)
 	if inexactOverlap(out, ciphertext) {
-		panic("hostcrypto: invalid buffer overlap")
+		panic("hostcrypto: invalid buffer overlap of output and input")
+	}
+	if anyOverlap(out, additionalData) {
+		panic("hostcrypto: invalid buffer overlap of output and additional data")
 	}
 	e := aead_open(a.handle, unsafe.SliceData(nonce),
 		unsafe.SliceData(additionalData), uint32(len(additionalData)),
@@ -123,12 +130,20 @@ func sliceForAppend(in []byte, n int) (head, tail []byte) {
 	return
 }
 
+// anyOverlap reports whether x and y share memory.
+func anyOverlap(x, y []byte) bool {
+	if len(x) == 0 || len(y) == 0 {
+		return false
+	}
+	xs, ys := uintptr(unsafe.Pointer(&x[0])), uintptr(unsafe.Pointer(&y[0]))
+	return xs <= ys+uintptr(len(y)-1) && ys <= xs+uintptr(len(x)-1)
+}
+
 // inexactOverlap reports whether x and y share memory at different
 // offsets, the case crypto/cipher refuses (crypto/internal/alias).
 func inexactOverlap(x, y []byte) bool {
 	if len(x) == 0 || len(y) == 0 || &x[0] == &y[0] {
 		return false
 	}
-	xs, ys := uintptr(unsafe.Pointer(&x[0])), uintptr(unsafe.Pointer(&y[0]))
-	return xs <= ys+uintptr(len(y)-1) && ys <= xs+uintptr(len(x)-1)
+	return anyOverlap(x, y)
 }
