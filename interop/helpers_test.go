@@ -58,6 +58,14 @@ func serve(ln listener) {
 		if err != nil {
 			return
 		}
+		go func() { // echo datagrams, when the connection has them
+			for {
+				d, err := c.ReceiveDatagram(context.Background())
+				if err != nil || c.SendDatagram(d) != nil {
+					return
+				}
+			}
+		}()
 		go func() {
 			for {
 				s, err := c.AcceptStream(context.Background())

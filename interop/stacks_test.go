@@ -39,6 +39,7 @@ type cfg struct {
 	idle       time.Duration
 	maxStreams int64
 	retry      bool // servers validate addresses with Retry (h3wasi only)
+	datagrams  bool // RFC 9221
 }
 
 type listener interface {
@@ -52,6 +53,8 @@ type conn interface {
 	CloseWithError(code uint64, reason string) error
 	TLS() tls.ConnectionState
 	Done() <-chan struct{}
+	SendDatagram(p []byte) error
+	ReceiveDatagram(ctx context.Context) ([]byte, error)
 }
 
 // ---- h3wasi
@@ -69,7 +72,7 @@ func h3Conf(c *cfg) *quic.Config {
 		return nil
 	}
 	return &quic.Config{MaxIdleTimeout: c.idle, MaxIncomingStreams: c.maxStreams,
-		RequireAddressValidation: c.retry}
+		RequireAddressValidation: c.retry, EnableDatagrams: c.datagrams}
 }
 
 func (t h3Transport) listen(tc *tls.Config, c *cfg) (listener, error) {
@@ -115,6 +118,11 @@ func (c h3Conn) AcceptStream(ctx context.Context) (io.ReadWriteCloser, error) {
 func (c h3Conn) CloseWithError(code uint64, r string) error { return c.c.CloseWithError(code, r) }
 func (c h3Conn) TLS() tls.ConnectionState                   { return c.c.ConnectionState().TLS }
 func (c h3Conn) Done() <-chan struct{}                      { return c.c.Context().Done() }
+func (c h3Conn) SendDatagram(p []byte) error                { return c.c.SendDatagram(p) }
+
+func (c h3Conn) ReceiveDatagram(ctx context.Context) ([]byte, error) {
+	return c.c.ReceiveDatagram(ctx)
+}
 
 // ---- quic-go
 
@@ -132,7 +140,8 @@ func qgConf(c *cfg) *quicgo.Config {
 	if c == nil {
 		return nil
 	}
-	return &quicgo.Config{MaxIdleTimeout: c.idle, MaxIncomingStreams: c.maxStreams}
+	return &quicgo.Config{MaxIdleTimeout: c.idle, MaxIncomingStreams: c.maxStreams,
+		EnableDatagrams: c.datagrams}
 }
 
 func (t qgTransport) listen(tc *tls.Config, c *cfg) (listener, error) {
@@ -184,8 +193,13 @@ func (c qgConn) AcceptStream(ctx context.Context) (io.ReadWriteCloser, error) {
 func (c qgConn) CloseWithError(code uint64, r string) error {
 	return c.c.CloseWithError(quicgo.ApplicationErrorCode(code), r)
 }
-func (c qgConn) TLS() tls.ConnectionState { return c.c.ConnectionState().TLS }
-func (c qgConn) Done() <-chan struct{}    { return c.c.Context().Done() }
+func (c qgConn) TLS() tls.ConnectionState    { return c.c.ConnectionState().TLS }
+func (c qgConn) Done() <-chan struct{}       { return c.c.Context().Done() }
+func (c qgConn) SendDatagram(p []byte) error { return c.c.SendDatagram(p) }
+
+func (c qgConn) ReceiveDatagram(ctx context.Context) ([]byte, error) {
+	return c.c.ReceiveDatagram(ctx)
+}
 
 // ---- certificates
 

@@ -44,6 +44,10 @@ type Config struct {
 	// Initial packets beyond it are dropped. Default 10,000.
 	MaxIncomingConnections int
 
+	// EnableDatagrams offers unreliable datagrams (RFC 9221): when the peer offers them
+	// too, Conn.SendDatagram and Conn.ReceiveDatagram work.
+	EnableDatagrams bool
+
 	// RequireAddressValidation makes a Listener validate every client's address with a
 	// Retry round trip (RFC 9000 section 8.1.2) before it spends a handshake on it.
 	RequireAddressValidation bool
@@ -92,6 +96,7 @@ func (c *Config) coreConfig(tlsConf *tls.Config) (*quicproto.Config, error) {
 		MaxConnWindow:         c.MaxConnectionReceiveWindow,
 		MaxIncomingStreams:    c.MaxIncomingStreams,
 		MaxIncomingUniStreams: c.MaxIncomingUniStreams,
+		MaxDatagramFrameSize:  datagramFrameSize(c.EnableDatagrams),
 	}, nil
 }
 
@@ -116,4 +121,13 @@ func (c *Config) maxConns() int {
 		return 0
 	}
 	return c.MaxIncomingConnections
+}
+
+// datagramFrameSize is the max_datagram_frame_size we advertise: any DATAGRAM frame that
+// fits in a packet.
+func datagramFrameSize(enabled bool) uint64 {
+	if enabled {
+		return 65535
+	}
+	return 0
 }

@@ -38,6 +38,8 @@ type Conn struct {
 	bidiReady  chan struct{} // signalled when acceptBidi grows
 	uniReady   chan struct{} // signalled when acceptUni grows
 	openReady  chan struct{} // signalled when the peer raises a stream limit
+	dgrams     [][]byte      // received datagrams not yet read
+	dgramReady chan struct{} // signalled when dgrams grows
 
 	// ownsTransport: the connection came from DialAddr, so its end closes the transport.
 	ownsTransport bool
@@ -54,6 +56,7 @@ func (t *Transport) newConn(core *quicproto.Conn, ep *quicproto.Endpoint, conf *
 		bidiReady:     make(chan struct{}, 1),
 		uniReady:      make(chan struct{}, 1),
 		openReady:     make(chan struct{}, 1),
+		dgramReady:    make(chan struct{}, 1),
 		streams:       make(map[quicproto.StreamID]*stream),
 		sweepAt:       64,
 	}
@@ -157,6 +160,8 @@ func (c *Conn) handleEvents() {
 			}
 		case quicproto.EventStreamsAvailable:
 			signal(c.openReady)
+		case quicproto.EventDatagram:
+			c.onDatagram(ev.Data)
 		case quicproto.EventClosed:
 			c.onClosed(ev.Err)
 		}

@@ -441,3 +441,29 @@ func TestRetry(t *testing.T) {
 		}
 	})
 }
+
+func TestDatagrams(t *testing.T) {
+	forEachNetwork(t, func(t *testing.T, nw network) {
+		on := &Config{EnableDatagrams: true}
+		p := newTestPair(t, nw, on, on)
+		ctx := testCtx(t)
+		for i := range 5 {
+			if err := p.client.SendDatagram([]byte{byte(i), 'x'}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := range 5 {
+			d, err := p.server.ReceiveDatagram(ctx)
+			if err != nil || len(d) != 2 || d[0] != byte(i) {
+				t.Fatalf("datagram %d = %q, %v", i, d, err)
+			}
+		}
+		if err := p.client.SendDatagram(make([]byte, 2000)); !errors.Is(err, ErrDatagramTooLarge) {
+			t.Errorf("oversized datagram: %v", err)
+		}
+		p2 := newTestPair(t, nw, nil, on)
+		if err := p2.client.SendDatagram([]byte("x")); !errors.Is(err, ErrDatagramsDisabled) {
+			t.Errorf("datagram to a peer without datagrams: %v", err)
+		}
+	})
+}

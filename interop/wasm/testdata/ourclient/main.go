@@ -21,7 +21,7 @@ func main() {
 	if len(os.Args) < 3 {
 		fail("usage", fmt.Errorf("ourclient ADDR case..."))
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	c, err := quic.DialAddr(ctx, os.Args[1], app.ClientTLS(), &quic.Config{MaxIdleTimeout: 30 * time.Second})
 	if err != nil {
