@@ -48,6 +48,12 @@ type Config struct {
 	// too, Conn.SendDatagram and Conn.ReceiveDatagram work.
 	EnableDatagrams bool
 
+	// Allow0RTT lets a server issue session tickets that permit 0-RTT and accept 0-RTT
+	// data, and lets a client resuming such a session (tls.Config.ClientSessionCache)
+	// send stream data before the handshake completes (Transport.DialEarly). 0-RTT data
+	// can be replayed by an attacker: only idempotent requests belong in it.
+	Allow0RTT bool
+
 	// RequireAddressValidation makes a Listener validate every client's address with a
 	// Retry round trip (RFC 9000 section 8.1.2) before it spends a handshake on it.
 	RequireAddressValidation bool
@@ -97,6 +103,7 @@ func (c *Config) coreConfig(tlsConf *tls.Config) (*quicproto.Config, error) {
 		MaxIncomingStreams:    c.MaxIncomingStreams,
 		MaxIncomingUniStreams: c.MaxIncomingUniStreams,
 		MaxDatagramFrameSize:  datagramFrameSize(c.EnableDatagrams),
+		Enable0RTT:            c.Allow0RTT,
 	}, nil
 }
 

@@ -160,6 +160,8 @@ func (c *Conn) handleEvents() {
 			}
 		case quicproto.EventStreamsAvailable:
 			signal(c.openReady)
+		case quicproto.Event0RTTRejected:
+			c.on0RTTRejected()
 		case quicproto.EventDatagram:
 			c.onDatagram(ev.Data)
 		case quicproto.EventClosed:
@@ -185,6 +187,25 @@ func (c *Conn) checkLowSpace() {
 	clear(c.lowSpace[len(keep):])
 	c.lowSpace = keep
 }
+
+// on0RTTRejected fails the streams opened before the handshake: the core dropped them
+// (RFC 9001 section 4.6.2).
+func (c *Conn) on0RTTRejected() {
+	for id, s := range c.streams {
+		if s.readErr == nil {
+			s.readErr = Err0RTTRejected
+		}
+		if s.writeErr == nil || s.writeErr == errWriteClosed {
+			s.writeErr = Err0RTTRejected
+		}
+		signal(s.readReady)
+		signal(s.writeReady)
+		delete(c.streams, id)
+	}
+}
+
+// HandshakeComplete returns a channel closed when the handshake completed.
+func (c *Conn) HandshakeComplete() <-chan struct{} { return c.handshakeDone }
 
 func (c *Conn) onHandshakeDone() {
 	select {

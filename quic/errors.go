@@ -100,6 +100,9 @@ var (
 	ErrStatelessReset = quicproto.ErrStatelessReset
 	// ErrVersionNegotiation: the server supports none of our QUIC versions.
 	ErrVersionNegotiation = quicproto.ErrVersionNegotiation
+	// Err0RTTRejected fails the streams opened before the handshake of a DialEarly
+	// connection when the server refused 0-RTT data; open new streams and write again.
+	Err0RTTRejected = errors.New("quic: 0-RTT rejected")
 	// errWriteClosed is returned by Write after Close.
 	errWriteClosed = errors.New("quic: write on closed stream")
 )

@@ -142,6 +142,19 @@ func (t *Transport) Dial(ctx context.Context, addr net.Addr, tlsConf *tls.Config
 	}
 }
 
+// DialEarly connects to addr and returns as soon as the first flight is out, without
+// waiting for the handshake. When tlsConf.ClientSessionCache holds a session that allows
+// 0-RTT (and conf.Allow0RTT is set), streams opened and written before the handshake
+// completes travel as 0-RTT data; otherwise they wait for the handshake. If the server
+// rejects the 0-RTT data, those streams fail with Err0RTTRejected and the application
+// opens new ones. Conn.HandshakeComplete tells when the handshake is done.
+func (t *Transport) DialEarly(ctx context.Context, addr net.Addr, tlsConf *tls.Config, conf *Config) (*Conn, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return t.dial(addr, tlsConf, conf)
+}
+
 // dial creates a client connection and sends its first flight.
 func (t *Transport) dial(addr net.Addr, tlsConf *tls.Config, conf *Config) (*Conn, error) {
 	ap, err := addrPortOf(addr)
