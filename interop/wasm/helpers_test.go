@@ -65,14 +65,22 @@ func guestWasm(t testing.TB, name string) []byte {
 	return b.wasm
 }
 
+// build builds a guest. A name "prog@tag" builds testdata/prog with the build tag
+// h3wasi_tag, e.g. "ourserver@hostcrypto" (AEADs sealed and opened by the host, see
+// package wasi/hostcrypto).
 func build(name string) ([]byte, error) {
 	dir, err := buildDir()
 	if err != nil {
 		return nil, err
 	}
-	out := filepath.Join(dir, name+".wasm")
+	prog, tag, _ := strings.Cut(name, "@")
+	out := filepath.Join(dir, prog+"-"+tag+".wasm")
+	args := []string{"build", "-trimpath", "-o", out}
+	if tag != "" {
+		args = append(args, "-tags", "h3wasi_"+tag)
+	}
 	gotool := filepath.Join(runtime.GOROOT(), "bin", "go")
-	cmd := exec.Command(gotool, "build", "-trimpath", "-o", out, "./testdata/"+name)
+	cmd := exec.Command(gotool, append(args, "./testdata/"+prog)...)
 	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		return nil, &buildError{err, string(msg)}

@@ -89,6 +89,15 @@ func TestWasmServer(t *testing.T) {
 	}
 }
 
+// TestWasmServerHostCrypto runs the same cases against the wasm server built to seal
+// and open packets in the host (package wasi/hostcrypto).
+func TestWasmServerHostCrypto(t *testing.T) {
+	_, addr := startServer(t, "ourserver@hostcrypto")
+	for _, tc := range transferCases {
+		t.Run(tc.name, func(t *testing.T) { runCase(t, ourDialer, addr, tc, caseLimit) })
+	}
+}
+
 // TestWasmClient runs h3wasi's QUIC client in a wasm guest against native servers of
 // both stacks; the guest checks every byte.
 func TestWasmClient(t *testing.T) {
