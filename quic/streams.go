@@ -56,6 +56,9 @@ func (c *Conn) open(uni bool) (*stream, error) {
 
 // openSync opens a local stream, waiting for the peer to allow one.
 func (c *Conn) openSync(ctx context.Context, uni bool) (*stream, error) {
+	// Before the handshake of an early connection the peer's limits are unknown; they
+	// come with the handshake, which raises no EventStreamsAvailable.
+	handshake := c.handshakeDone
 	for {
 		s, err := c.open(uni)
 		if err != ErrStreamLimitReached {
@@ -63,6 +66,8 @@ func (c *Conn) openSync(ctx context.Context, uni bool) (*stream, error) {
 		}
 		select {
 		case <-c.openReady:
+		case <-handshake:
+			handshake = nil
 		case <-c.ctx.Done():
 		case <-ctx.Done():
 			return nil, ctx.Err()

@@ -53,12 +53,16 @@ func testZeroRTT(t *testing.T, nw network, accept bool) {
 			zeroRTT.Add(1)
 		}
 	}}
-	first, err := ct.Dial(ctx, spc.LocalAddr(), tc, cconf)
+	// Without a session, an early connection's OpenStreamSync waits for the handshake.
+	first, err := ct.DialEarly(ctx, spc.LocalAddr(), tc, cconf)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := echoOnce(ctx, first, []byte("first")); err != nil { // the ticket arrives meanwhile
 		t.Fatal(err)
+	}
+	if zeroRTT.Load() != 0 {
+		t.Errorf("0-RTT packets without a session")
 	}
 	first.CloseWithError(0, "")
 
