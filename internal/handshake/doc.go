@@ -21,8 +21,9 @@
 // tls.Config.ClientSessionCache together with the server's transport
 // parameters (needed to send 0-RTT, RFC 9001 section 4.6.3); the server issues
 // one session ticket after the handshake, carrying its own transport
-// parameters, and accepts 0-RTT only if they are unchanged (RFC 9001 section
-// 4.6.1).
+// parameters, and accepts 0-RTT only if none of the limits the client may
+// rely on in 0-RTT shrank (RFC 9001 section 4.6.1, RFC 9000 section 7.4.1);
+// connection IDs and the reset token differ on every connection.
 //
 // Cipher suites: crypto/tls ignores tls.Config.CipherSuites for TLS 1.3. A
 // Go client offers AES-128-GCM, AES-256-GCM and ChaCha20-Poly1305, ChaCha20

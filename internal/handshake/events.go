@@ -102,10 +102,10 @@ func (c *Conn) onResumeSession(s *tls.SessionState) {
 		}
 		return
 	}
-	// A server accepts 0-RTT only with the parameters it promised when it
-	// issued the ticket (RFC 9001 section 4.6.1); equality is the simple,
-	// conservative test.
-	if !c.early || !ok || c.params == nil || !bytes.Equal(stored, c.params) {
+	// A server accepts 0-RTT only if the limits it promised when it issued
+	// the ticket still hold (RFC 9001 section 4.6.1, RFC 9000 section
+	// 7.4.1).
+	if !c.early || !ok || c.params == nil || !zeroRTTCompatible(stored, c.params) {
 		s.EarlyData = false
 	}
 }

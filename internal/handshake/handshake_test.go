@@ -8,12 +8,35 @@ import (
 	"testing"
 
 	"github.com/h3wasi/h3wasi/internal/protect"
+	"github.com/h3wasi/h3wasi/internal/quicwire"
 )
 
 var (
 	clientParams = []byte("client transport parameters")
-	serverParams = []byte("server transport parameters")
+	// serverParams is a real encoding: the server decodes it to decide on
+	// 0-RTT.
+	serverParams = testServerParams(func(*quicwire.TransportParameters) {})
 )
+
+// testServerParams encodes server transport parameters with typical limits,
+// changed by edit.
+func testServerParams(edit func(*quicwire.TransportParameters)) []byte {
+	p := quicwire.DefaultTransportParameters()
+	p.InitialMaxData = 1 << 20
+	p.InitialMaxStreamDataBidiLocal = 1 << 18
+	p.InitialMaxStreamDataBidiRemote = 1 << 18
+	p.InitialMaxStreamDataUni = 1 << 18
+	p.InitialMaxStreamsBidi = 100
+	p.InitialMaxStreamsUni = 3
+	p.MaxDatagramFrameSize = 1200
+	p.ActiveConnectionIDLimit = 4
+	p.InitialSourceConnectionID = []byte{1, 2, 3, 4}
+	p.HasInitialSourceConnectionID = true
+	p.StatelessResetToken[0] = 7
+	p.HasStatelessResetToken = true
+	edit(&p)
+	return p.Append(nil)
+}
 
 func configs(t testing.TB) (*Config, *Config) {
 	return &Config{TLS: clientTLS(t), TransportParameters: clientParams},
@@ -150,13 +173,68 @@ func TestEarlyDataAccepted(t *testing.T) {
 	}
 }
 
+// TestEarlyDataAcceptedNewConnIDs: 0-RTT survives what changes with every
+// connection (connection IDs, reset token) and raised limits.
+func TestEarlyDataAcceptedNewConnIDs(t *testing.T) {
+	ccfg, scfg := configs(t)
+	ccfg.EnableEarlyData, scfg.EnableEarlyData = true, true
+	handshakeOnce(t, ccfg, scfg)
+	scfg2 := *scfg
+	scfg2.TransportParameters = testServerParams(func(p *quicwire.TransportParameters) {
+		p.InitialSourceConnectionID = []byte{9, 9, 9, 9, 9, 9, 9, 9}
+		p.StatelessResetToken[0] = 8
+		p.InitialMaxData *= 2
+		p.MaxIdleTimeout = 5000
+	})
+	cl, sv := handshakeOnce(t, ccfg, &scfg2)
+	if !cl.c.EarlyDataAccepted() || !sv.c.EarlyDataAccepted() || cl.rejected {
+		t.Fatalf("0-RTT not accepted: client %v server %v rejected %v",
+			cl.c.EarlyDataAccepted(), sv.c.EarlyDataAccepted(), cl.rejected)
+	}
+}
+
+func TestZeroRTTCompatible(t *testing.T) {
+	type tp = quicwire.TransportParameters
+	for _, tt := range []struct {
+		name string
+		edit func(*tp)
+		want bool
+	}{
+		{"same", func(*tp) {}, true},
+		{"new connection IDs and token", func(p *tp) { p.InitialSourceConnectionID = []byte{5}; p.StatelessResetToken[1] = 1 }, true},
+		{"raised limits", func(p *tp) { p.InitialMaxData++; p.InitialMaxStreamsUni++ }, true},
+		{"other parameters changed", func(p *tp) { p.MaxIdleTimeout = 1; p.MaxAckDelay = 50 }, true},
+		{"initial_max_data", func(p *tp) { p.InitialMaxData-- }, false},
+		{"initial_max_stream_data_bidi_local", func(p *tp) { p.InitialMaxStreamDataBidiLocal-- }, false},
+		{"initial_max_stream_data_bidi_remote", func(p *tp) { p.InitialMaxStreamDataBidiRemote-- }, false},
+		{"initial_max_stream_data_uni", func(p *tp) { p.InitialMaxStreamDataUni-- }, false},
+		{"initial_max_streams_bidi", func(p *tp) { p.InitialMaxStreamsBidi-- }, false},
+		{"initial_max_streams_uni", func(p *tp) { p.InitialMaxStreamsUni-- }, false},
+		{"active_connection_id_limit", func(p *tp) { p.ActiveConnectionIDLimit = 3 }, false},
+		{"max_datagram_frame_size", func(p *tp) { p.MaxDatagramFrameSize = 0 }, false},
+		{"disable_active_migration", func(p *tp) { p.DisableActiveMigration = true }, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := zeroRTTCompatible(serverParams, testServerParams(tt.edit)); got != tt.want {
+				t.Errorf("compatible = %v, want %v", got, tt.want)
+			}
+		})
+	}
+	if zeroRTTCompatible([]byte{0xff}, serverParams) || zeroRTTCompatible(serverParams, []byte{0xff}) {
+		t.Error("malformed parameters accepted")
+	}
+}
+
 func TestEarlyDataRejected(t *testing.T) {
 	for _, tt := range []struct {
 		name   string
 		change func(scfg *Config)
 	}{
 		{"server disabled 0-RTT", func(scfg *Config) { scfg.EnableEarlyData = false }},
-		{"server parameters changed", func(scfg *Config) { scfg.TransportParameters = []byte("smaller limits") }},
+		{"server parameters unparsable", func(scfg *Config) { scfg.TransportParameters = []byte("smaller limits") }},
+		{"server limits reduced", func(scfg *Config) {
+			scfg.TransportParameters = testServerParams(func(p *quicwire.TransportParameters) { p.InitialMaxStreamsBidi = 10 })
+		}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			ccfg, scfg := configs(t)

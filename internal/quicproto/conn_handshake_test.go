@@ -154,19 +154,33 @@ func TestResumption(t *testing.T) {
 	}
 }
 
-// Test0RTT resumes a session with 0-RTT: the client writes stream data before the
-// handshake completes. If the server accepts the 0-RTT packets it reads the data; if it
-// rejects them, the client learns it (Event0RTTRejected), its streams start over, and it
-// writes again. Either way the server reads the data exactly once.
-func Test0RTT(t *testing.T) {
+// zeroRTTResult is what a resumed connection with 0-RTT data achieved.
+type zeroRTTResult struct {
+	got              []byte // what the server read
+	rejected         bool   // the client saw Event0RTTRejected
+	accepted         bool   // the server accepted 0-RTT
+	readBeforeHSDone bool   // the server read all the data before its handshake completed
+}
+
+// run0RTT resumes a session with 0-RTT: the client writes data on a stream before the
+// handshake completes, and writes it again if the server rejects 0-RTT (the streams then
+// start over, RFC 9001 section 4.6.2). serverCfg2 may change the server's configuration
+// for the second connection.
+func run0RTT(t *testing.T, seed uint64, data []byte, serverCfg2 func(*Config)) (res zeroRTTResult) {
+	t.Helper()
 	cache := tls.NewLRUClientSessionCache(4)
-	p := newPair(t, pairOpts{seed: 19, link: lan, clientCfg: func(c *Config) {
+	p := newPair(t, pairOpts{seed: seed, link: lan, clientCfg: func(c *Config) {
 		c.TLS = c.TLS.Clone()
 		c.TLS.ClientSessionCache = cache
 		c.Enable0RTT = true
 	}, serverCfg: func(c *Config) { c.Enable0RTT = true }})
 	p.handshake()
 	p.run(100*time.Millisecond, func() bool { return false }) // the ticket arrives
+	if serverCfg2 != nil {
+		cfg := *p.server.connCfg
+		serverCfg2(&cfg)
+		p.server.connCfg = &cfg
+	}
 	c2, err := p.client.Dial(int64(p.net.Now()), p.sep.AddrPort())
 	if err != nil {
 		t.Fatal(err)
@@ -174,7 +188,6 @@ func Test0RTT(t *testing.T) {
 	if c2.zeroRTTSeal == nil {
 		t.Fatal("client has no 0-RTT keys after resumption")
 	}
-	data := testData(3000)
 	send := func() {
 		s, ok := c2.OpenStream(false)
 		if !ok {
@@ -187,17 +200,12 @@ func Test0RTT(t *testing.T) {
 	}
 	send()
 	var sc2 *Conn
-	var got []byte
-	done, rejected := false, false
+	done := false
 	buf := make([]byte, 4096)
 	p.run(5*time.Second, func() bool {
-		for {
-			ev, ok := c2.NextEvent()
-			if !ok {
-				break
-			}
+		for ev, ok := c2.NextEvent(); ok; ev, ok = c2.NextEvent() {
 			if ev.Kind == Event0RTTRejected {
-				rejected = true
+				res.rejected = true
 				send()
 			}
 		}
@@ -207,20 +215,14 @@ func Test0RTT(t *testing.T) {
 		if sc2 == nil {
 			return false
 		}
-		for {
-			ev, ok := sc2.NextEvent()
-			if !ok {
-				break
-			}
-			if ev.Kind != EventStreamReadable {
-				continue
-			}
+		for ev, ok := sc2.NextEvent(); ok; ev, ok = sc2.NextEvent() {
 			rs := sc2.Stream(ev.Stream)
-			for rs != nil {
+			for ev.Kind == EventStreamReadable && rs != nil {
 				n, err := rs.Read(buf)
-				got = append(got, buf[:n]...)
+				res.got = append(res.got, buf[:n]...)
 				if err != nil {
 					done = true
+					res.readBeforeHSDone = !sc2.HandshakeComplete()
 				}
 				if n == 0 || err != nil {
 					break
@@ -229,18 +231,51 @@ func Test0RTT(t *testing.T) {
 		}
 		return done
 	})
-	if !bytes.Equal(got, data) {
-		t.Fatalf("server read %d bytes, want %d", len(got), len(data))
+	if sc2 == nil {
+		t.Fatal("no server connection")
 	}
+	res.accepted = sc2.tls.EarlyDataAccepted()
+	p.run(time.Second, func() bool { return false })
 	if !c2.TLSState().DidResume {
 		t.Error("not resumed")
 	}
-	if accepted := sc2.tls.EarlyDataAccepted(); accepted == rejected {
-		t.Errorf("server accepted 0-RTT: %v, client saw a rejection: %v", accepted, rejected)
-	}
-	p.run(time.Second, func() bool { return false })
 	if sc2.Err() != nil || c2.Err() != nil {
 		t.Fatalf("errors after 0-RTT: %v / %v", c2.Err(), sc2.Err())
+	}
+	return res
+}
+
+// Test0RTTAccepted: the server accepts the resumed client's 0-RTT although its connection
+// IDs and reset token differ from the ticket's connection, and reads the stream data before
+// its handshake completes.
+func Test0RTTAccepted(t *testing.T) {
+	data := testData(3000)
+	res := run0RTT(t, 19, data, nil)
+	if !bytes.Equal(res.got, data) {
+		t.Fatalf("server read %d bytes, want %d", len(res.got), len(data))
+	}
+	if !res.accepted || res.rejected {
+		t.Fatalf("0-RTT accepted by the server: %v, rejection seen by the client: %v", res.accepted, res.rejected)
+	}
+	if !res.readBeforeHSDone {
+		t.Error("the server read the 0-RTT data only after its handshake completed")
+	}
+}
+
+// Test0RTTRejectedLimitsShrank: a server whose stream limit shrank since it issued the
+// ticket rejects 0-RTT (RFC 9000 section 7.4.1); the client learns it, and its data
+// arrives once, in 1-RTT packets.
+func Test0RTTRejectedLimitsShrank(t *testing.T) {
+	data := testData(3000)
+	res := run0RTT(t, 19, data, func(c *Config) { c.MaxIncomingStreams /= 2 })
+	if !bytes.Equal(res.got, data) {
+		t.Fatalf("server read %d bytes, want %d", len(res.got), len(data))
+	}
+	if res.accepted || !res.rejected {
+		t.Fatalf("0-RTT accepted by the server: %v, rejection seen by the client: %v", res.accepted, res.rejected)
+	}
+	if res.readBeforeHSDone {
+		t.Error("rejected 0-RTT data was read before the handshake completed")
 	}
 }
 

@@ -25,7 +25,10 @@ func (c *Conn) Deadline() int64 {
 	add(c.keepAliveDeadline())
 	for l := range c.spaces {
 		sp := &c.spaces[l]
-		if !sp.discarded && sp.acks.Deadline() != recovery.NoDeadline {
+		// A server that accepted 0-RTT owes ACKs in the application space before it
+		// can seal 1-RTT packets (it lacks the 1-RTT read key until the client's
+		// Finished): an ACK timer it cannot serve would fire forever.
+		if !sp.discarded && sp.acks.Deadline() != recovery.NoDeadline && c.canSeal(level(l)) {
 			add(sp.acks.Deadline())
 		}
 	}
