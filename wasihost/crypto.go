@@ -156,10 +156,7 @@ func overlaps(x uint32, xn uint64, y uint32, yn uint64) bool {
 // overlapsInexactly reports whether the guest ranges [x, x+xn) and
 // [y, y+yn) share a byte while starting at different offsets.
 func overlapsInexactly(x uint32, xn uint64, y uint32, yn uint64) bool {
-	if xn == 0 || yn == 0 || x == y {
-		return false
-	}
-	return uint64(x) < uint64(y)+yn && uint64(y) < uint64(x)+xn
+	return x != y && overlaps(x, xn, y, yn)
 }
 
 // aead_seal(handle, nonce, ad, ad_len, in, in_len, out)
