@@ -166,14 +166,15 @@ type zeroRTTResult struct {
 // handshake completes, and writes it again if the server rejects 0-RTT (the streams then
 // start over, RFC 9001 section 4.6.2). serverCfg2 may change the server's configuration
 // for the second connection.
-func run0RTT(t *testing.T, seed uint64, data []byte, serverCfg2 func(*Config)) (res zeroRTTResult) {
+func run0RTT(t *testing.T, seed uint64, data []byte, serverCfg2 func(*Config), retry bool) (res zeroRTTResult) {
 	t.Helper()
 	cache := tls.NewLRUClientSessionCache(4)
 	p := newPair(t, pairOpts{seed: seed, link: lan, clientCfg: func(c *Config) {
 		c.TLS = c.TLS.Clone()
 		c.TLS.ClientSessionCache = cache
 		c.Enable0RTT = true
-	}, serverCfg: func(c *Config) { c.Enable0RTT = true }})
+	}, serverCfg: func(c *Config) { c.Enable0RTT = true },
+		endpointCfg: func(e *EndpointConfig) { e.RequireRetry = retry }})
 	p.handshake()
 	p.run(100*time.Millisecond, func() bool { return false }) // the ticket arrives
 	if serverCfg2 != nil {
@@ -250,7 +251,7 @@ func run0RTT(t *testing.T, seed uint64, data []byte, serverCfg2 func(*Config)) (
 // its handshake completes.
 func Test0RTTAccepted(t *testing.T) {
 	data := testData(3000)
-	res := run0RTT(t, 19, data, nil)
+	res := run0RTT(t, 19, data, nil, false)
 	if !bytes.Equal(res.got, data) {
 		t.Fatalf("server read %d bytes, want %d", len(res.got), len(data))
 	}
@@ -267,7 +268,7 @@ func Test0RTTAccepted(t *testing.T) {
 // arrives once, in 1-RTT packets.
 func Test0RTTRejectedLimitsShrank(t *testing.T) {
 	data := testData(3000)
-	res := run0RTT(t, 19, data, func(c *Config) { c.MaxIncomingStreams /= 2 })
+	res := run0RTT(t, 19, data, func(c *Config) { c.MaxIncomingStreams /= 2 }, false)
 	if !bytes.Equal(res.got, data) {
 		t.Fatalf("server read %d bytes, want %d", len(res.got), len(data))
 	}
@@ -276,6 +277,17 @@ func Test0RTTRejectedLimitsShrank(t *testing.T) {
 	}
 	if res.readBeforeHSDone {
 		t.Error("rejected 0-RTT data was read before the handshake completed")
+	}
+}
+
+// Test0RTTThenRetry: a server that answers with a Retry drops the 0-RTT packets that came
+// with the first Initial; the client's loss recovery hands them back (RFC 9002 section 6.3)
+// and the data still arrives, exactly once.
+func Test0RTTThenRetry(t *testing.T) {
+	data := testData(3000)
+	res := run0RTT(t, 19, data, nil, true)
+	if !bytes.Equal(res.got, data) {
+		t.Fatalf("server read %d bytes, want %d", len(res.got), len(data))
 	}
 }
 

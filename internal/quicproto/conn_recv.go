@@ -297,10 +297,10 @@ func (c *Conn) onRetry(now int64, h *quicwire.Header, b []byte) {
 		c.closeOnError(now, err)
 		return
 	}
-	// Everything sent in Initial packets so far must be sent again under the new keys.
-	// Only Initial packets were sent, so starting loss recovery afresh forgets them
-	// without counting them as lost (a Retry is no congestion signal).
-	c.initRecovery()
+	// Everything sent in Initial packets so far must be sent again under the new keys:
+	// recovery forgets those packets without counting them lost (a Retry is no
+	// congestion signal) and hands back the 0-RTT packets, which the server dropped.
+	c.lr.OnRetry(now)
 	sp := &c.spaces[levelInitial]
 	sp.cryptoOut.onLost(sp.cryptoOut.base, sp.cryptoOut.sendOff-sp.cryptoOut.base)
 }

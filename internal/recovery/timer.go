@@ -83,10 +83,11 @@ func (r *Recovery) ptoTimeAndSpace(now int64) (int64, Space) {
 		// Anti-deadlock: a client whose address is not validated yet
 		// must keep probing, or a server blocked by the amplification
 		// limit could never send again.
-		if r.hasHandshakeKeys {
-			return now + duration, Handshake
+		space, ok := r.antiDeadlockSpace()
+		if !ok {
+			return NoDeadline, Initial
 		}
-		return now + duration, Initial
+		return now + duration, space
 	}
 	t, space := NoDeadline, Initial
 	for i := range r.spaces {
@@ -108,6 +109,17 @@ func (r *Recovery) ptoTimeAndSpace(now int64) (int64, Space) {
 		}
 	}
 	return t, space
+}
+
+// antiDeadlockSpace is where a client's anti-deadlock probe goes: Handshake
+// once it has Handshake keys, Initial before; ok is false when the keys of
+// that space were discarded.
+func (r *Recovery) antiDeadlockSpace() (Space, bool) {
+	space := Initial
+	if r.hasHandshakeKeys {
+		space = Handshake
+	}
+	return space, !r.spaces[space].discarded
 }
 
 // setTimer arms the loss detection timer (SetLossDetectionTimer of RFC 9002
@@ -142,21 +154,20 @@ func (r *Recovery) OnTimeout(now int64) {
 		r.setTimer(now)
 		return
 	}
+	t, space := r.ptoTimeAndSpace(now)
+	if t == NoDeadline || r.spaces[space].discarded {
+		// Nothing may be probed now (application data before the
+		// handshake is confirmed), or the space's keys are gone: a
+		// probe there could never be sent. Just re-arm.
+		r.setTimer(now)
+		return
+	}
 	if !r.ackElicitingInFlight() {
 		// Anti-deadlock probe of a client (RFC 9002 section 6.2.2.1): a
 		// Handshake packet proves address ownership; a padded Initial
 		// earns the server more amplification credit.
-		if r.hasHandshakeKeys {
-			r.probes[Handshake] = 1
-		} else {
-			r.probes[Initial] = 1
-		}
+		r.probes[space] = 1
 	} else {
-		t, space := r.ptoTimeAndSpace(now)
-		if t == NoDeadline {
-			r.setTimer(now) // nothing may be probed now: just re-arm
-			return
-		}
 		r.probes[space] = r.cfg.ProbeCount
 	}
 	r.ptoCount++
@@ -185,6 +196,28 @@ func (r *Recovery) DiscardSpace(now int64, space Space) {
 	r.probes[space] = 0
 	r.ptoCount = 0
 	r.setTimer(now)
+}
+
+// OnRetry restarts loss recovery on a client that received a Retry (RFC
+// 9002 section 6.3, RFC 9000 section 17.2.5.2): the Initial packets sent so
+// far are forgotten without being declared lost (the server received them,
+// so a Retry is no congestion signal; the caller sends their CRYPTO data
+// again), the 0-RTT packets, which the server dropped, are passed to the
+// Handler's OnPacketLost without a congestion response, and the PTO backoff,
+// probes, pacer and timer start over. Packet numbers continue.
+func (r *Recovery) OnRetry(now int64) {
+	sp := &r.spaces[Initial]
+	for i := 0; i < sp.sent.n; i++ {
+		if s := sp.sent.at(i); s.state == slotOutstanding && s.InFlight {
+			r.bytesInFlight -= s.Size
+		}
+	}
+	sp.sent.clear()
+	sp.ackEliciting, sp.lastAckEliciting, sp.lossTime = 0, 0, 0
+	r.probes = [NumSpaces]int{}
+	r.ptoCount = 0
+	r.pacer = Pacer{Burst: r.pacer.Burst, MinDelay: r.pacer.MinDelay}
+	r.DiscardZeroRTT(now) // also re-arms the timer
 }
 
 // DiscardZeroRTT drops the recovery state of the 0-RTT packets still

@@ -235,3 +235,69 @@ func TestDiscardZeroRTT(t *testing.T) {
 	}
 	checkInvariants(t, r)
 }
+
+func TestOnRetry(t *testing.T) {
+	h := &recorder{}
+	r := New(Config{}, h)
+	send(r, 0, Initial, 0, 1)
+	r.OnPacketSent(0, Application, SentPacket{PacketNumber: 0, Size: 1000, AckEliciting: true, ZeroRTT: true})
+	r.OnTimeout(r.Deadline()) // a PTO before the Retry arrives
+	if r.PTOCount() != 1 {
+		t.Fatal("no PTO")
+	}
+	r.OnRetry(initialPTO + 10*ms)
+	if r.BytesInFlight() != 0 || r.PTOCount() != 0 || r.ProbesPending(Initial) != 0 {
+		t.Fatalf("after Retry: inflight %d count %d probes %d", r.BytesInFlight(), r.PTOCount(), r.ProbesPending(Initial))
+	}
+	if len(h.lost[Initial]) != 0 || !slices.Equal(h.lost[Application], []uint64{0}) {
+		t.Fatalf("lost Initial %v (want none) 0-RTT %v (want [0])", h.lost[Initial], h.lost[Application])
+	}
+	if r.Congestion().Window() != 12000 {
+		t.Errorf("congestion response to a Retry: window %d", r.Congestion().Window())
+	}
+	// The Initial space lives on with continuing packet numbers; an ACK of
+	// a packet sent before the Retry is still a packet we sent.
+	now := initialPTO + 20*ms
+	send(r, now, Initial, 2)
+	if r.Deadline() != now+initialPTO {
+		t.Errorf("deadline %d, want a fresh PTO %d", r.Deadline(), now+initialPTO)
+	}
+	mustAck(t, r, now+50*ms, Initial, ranges(2, 2), 0)
+	if !slices.Equal(h.acked[Initial], []uint64{2}) || r.BytesInFlight() != 0 {
+		t.Errorf("acked %v inflight %d", h.acked[Initial], r.BytesInFlight())
+	}
+	checkInvariants(t, r)
+}
+
+// TestNoProbeInDiscardedSpace: a PTO never asks for probes in a space whose
+// keys are gone (they could never be sent).
+func TestNoProbeInDiscardedSpace(t *testing.T) {
+	for _, tt := range []struct {
+		name          string
+		handshakeKeys bool
+		discard       Space
+	}{
+		{"anti-deadlock Initial after its discard", false, Initial},
+		{"anti-deadlock Handshake after its discard", true, Handshake},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := New(Config{}, &recorder{})
+			send(r, 0, Initial, 0)
+			mustAck(t, r, 100*ms, Initial, ranges(0, 0), 0)
+			if tt.handshakeKeys {
+				r.SetHandshakeKeys(100 * ms)
+			}
+			deadline := r.Deadline()
+			r.DiscardSpace(100*ms, tt.discard)
+			r.OnTimeout(deadline)
+			for s := range NumSpaces {
+				if r.ProbesPending(s) != 0 {
+					t.Errorf("%d probes in %v", r.ProbesPending(s), s)
+				}
+			}
+			if r.Deadline() != NoDeadline {
+				t.Errorf("timer %d armed with no space to probe", r.Deadline())
+			}
+		})
+	}
+}
