@@ -108,10 +108,15 @@ type Conn struct {
 	earlyOffered  bool   // client got a 0-RTT write secret
 	earlyAccepted bool   // server got a 0-RTT read secret
 	earlyRejected bool
+	ticketStored  bool // client stored a session ticket
 	complete      bool
 	err           *Error
 	closed        bool
 	post          postHandshakeScanner
+	// noTickets: a client without a session cache cannot use tickets.
+	noTickets bool
+	// state is the connection state, kept when crypto/tls is released.
+	state tls.ConnectionState
 }
 
 // NewClient returns the TLS client of a QUIC connection.
@@ -134,7 +139,7 @@ func newConn(cfg *Config, isClient bool) (*Conn, error) {
 		tc.MinVersion = tls.VersionTLS13
 	}
 	qc := &tls.QUICConfig{TLSConfig: tc, EnableSessionEvents: true}
-	c := &Conn{isClient: isClient, early: cfg.EnableEarlyData}
+	c := &Conn{isClient: isClient, early: cfg.EnableEarlyData, noTickets: isClient && tc.ClientSessionCache == nil}
 	if isClient {
 		c.tls = tls.QUICClient(qc)
 	} else {
@@ -173,6 +178,11 @@ func (c *Conn) HandleCrypto(level Level, data []byte) error {
 			return c.fail(err)
 		}
 	}
+	if c.tls == nil {
+		// crypto/tls was released: what can still arrive is a
+		// NewSessionTicket nobody would store, or retransmitted bytes.
+		return nil
+	}
 	if err := c.tls.HandleData(tls.QUICEncryptionLevel(level), data); err != nil {
 		return c.fail(cryptoError(err))
 	}
@@ -197,6 +207,9 @@ func (c *Conn) SetTransportParameters(params []byte) error {
 func (c *Conn) NextEvent() Event {
 	if c.next >= len(c.events) {
 		c.events = c.events[:0]
+		if c.complete {
+			c.events = nil // few events come after the handshake: keep no buffer
+		}
 		c.next = 0
 		return Event{}
 	}
@@ -241,14 +254,46 @@ func (c *Conn) EarlyDataAccepted() bool {
 
 // ConnectionState returns the TLS connection state: negotiated protocol,
 // cipher suite, peer certificates, whether the session was resumed.
-func (c *Conn) ConnectionState() tls.ConnectionState { return c.tls.ConnectionState() }
+func (c *Conn) ConnectionState() tls.ConnectionState {
+	if c.tls == nil {
+		return c.state
+	}
+	return c.tls.ConnectionState()
+}
 
 // Close stops the handshake and releases crypto/tls's state. Further
 // calls fail with ErrClosed.
 func (c *Conn) Close() {
 	if !c.closed {
 		c.closed = true
+		c.release()
+	}
+}
+
+// Released reports whether crypto/tls's state was released: the handshake
+// is complete and no TLS message that matters can come any more.
+func (c *Conn) Released() bool { return c.tls == nil }
+
+// release drops crypto/tls's connection (its handshake buffers, record
+// layer ciphers, certificates), which an idle QUIC connection would
+// otherwise keep for its whole life.
+func (c *Conn) release() {
+	if c.tls != nil {
 		c.tls.Close()
+		c.tls = nil
+	}
+}
+
+// maybeRelease releases crypto/tls once nothing more is expected of it: a
+// server after it issued its session ticket at the end of the handshake; a
+// client once it stored a session ticket, or at once if it has no session
+// cache. Tickets that arrive later are checked by the post-handshake scanner
+// and dropped: one is enough to resume.
+func (c *Conn) maybeRelease() {
+	if c.complete && c.err == nil && (!c.isClient || c.noTickets || c.ticketStored) {
+		c.state = c.tls.ConnectionState()
+		c.release()
+		c.params = nil
 	}
 }
 

@@ -14,11 +14,12 @@ var extraTag = []byte("h3wasi quic tp\x00")
 // ones that need an immediate answer (session resumption decisions must be
 // made before crypto/tls continues).
 func (c *Conn) drain() error {
-	for {
+	for c.tls != nil {
 		e := c.tls.NextEvent()
 		var err *Error
 		switch e.Kind {
 		case tls.QUICNoEvent:
+			c.maybeRelease()
 			return nil
 		case tls.QUICSetReadSecret, tls.QUICSetWriteSecret:
 			c.onSecret(e)
@@ -48,6 +49,7 @@ func (c *Conn) drain() error {
 			return c.fail(err)
 		}
 	}
+	return nil
 }
 
 func (c *Conn) push(e Event) { c.events = append(c.events, e) }
@@ -118,6 +120,7 @@ func (c *Conn) onStoreSession(s *tls.SessionState) *Error {
 	if err := c.tls.StoreSession(s); err != nil {
 		return cryptoError(err)
 	}
+	c.ticketStored = true
 	return nil
 }
 

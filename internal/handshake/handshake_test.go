@@ -459,3 +459,38 @@ func TestPostHandshakeScannerSplitsTickets(t *testing.T) {
 		t.Fatalf("KeyUpdate after tickets: %v", err)
 	}
 }
+
+// TestReleaseAfterHandshake: crypto/tls's state is dropped once nothing more
+// is expected of it (the server issued its ticket, the client stored one),
+// the connection state stays readable, and later tickets are ignored.
+func TestReleaseAfterHandshake(t *testing.T) {
+	ccfg, scfg := configs(t)
+	cl, sv := handshakeOnce(t, ccfg, scfg)
+	if !sv.c.Released() || !cl.c.Released() {
+		t.Fatalf("released: client %v server %v", cl.c.Released(), sv.c.Released())
+	}
+	for _, s := range []*side{cl, sv} {
+		if cs := s.c.ConnectionState(); cs.NegotiatedProtocol == "" || !cs.HandshakeComplete {
+			t.Errorf("connection state after release: %+v", cs)
+		}
+	}
+	// A second ticket (a NewSessionTicket header and body) is scanned and dropped.
+	ticket := []byte{msgNewSessionTicket, 0, 0, 2, 0xaa, 0xbb}
+	if err := cl.c.HandleCrypto(LevelApplication, ticket); err != nil {
+		t.Errorf("late ticket: %v", err)
+	}
+	// A KeyUpdate is still refused with the RFC 9001 code.
+	if err := cl.c.HandleCrypto(LevelApplication, []byte{msgKeyUpdate, 0, 0, 1, 0}); errCode(t, err) != CodeCryptoErrorBase+alertUnexpectedMsg {
+		t.Errorf("KeyUpdate after release: %v", err)
+	}
+	cl.c.Close()
+	sv.c.Close()
+
+	// A client without a session cache has no use for tickets.
+	ccfg2, scfg2 := configs(t)
+	ccfg2.TLS.ClientSessionCache = nil
+	cl2, _ := handshakeOnce(t, ccfg2, scfg2)
+	if !cl2.c.Released() {
+		t.Error("client without a session cache kept crypto/tls")
+	}
+}
