@@ -87,7 +87,9 @@ func (q *sentRing) push(p *SentPacket) *slot {
 // grow doubles the ring, keeping packets in order and the slots' frame
 // storage for reuse.
 func (q *sentRing) grow() {
-	size := max(2*len(q.slots), 16)
+	// Start small: an idle connection has few packets outstanding, and a busy
+	// one reaches its size after a few doublings and then keeps it.
+	size := max(2*len(q.slots), 4)
 	slots := make([]slot, size)
 	for i := 0; i < len(q.slots); i++ {
 		slots[i] = *q.at(i)

@@ -188,7 +188,7 @@ func (r *Recovery) DiscardSpace(now int64, space Space) {
 			r.bytesInFlight -= s.Size
 		}
 	}
-	sp.sent.clear()
+	sp.sent = sentRing{} // the space is gone for good: free its storage
 	sp.ackEliciting = 0
 	sp.lastAckEliciting = 0
 	sp.lossTime = 0
