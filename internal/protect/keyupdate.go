@@ -10,10 +10,16 @@ var ErrKeyUpdateNotAllowed = errors.New("quic protect: key update not allowed ye
 const keyPhaseBit = 0x04
 
 // OneRTTKeys protects 1-RTT packets and runs the key update protocol of
-// RFC 9001 section 6 on both directions. It keeps three sets of read keys
-// (previous, current, next) and two sets of write keys (current, next); the
-// next keys are derived as soon as a phase starts, so that opening a packet
-// with an apparent key update costs no more than any other packet.
+// RFC 9001 section 6 on both directions. It keeps up to three sets of read
+// keys (previous, current, next) and one set of write keys.
+//
+// Only the next phase's secrets are derived when a phase starts; its AEADs
+// (an AES-GCM key schedule is about a kilobyte) are built when first needed:
+// the next read key when a packet with the other Key Phase bit arrives, the
+// next write key at the update. Idle connections, which rarely update keys,
+// so keep two AEADs instead of four. RFC 9001 section 6.3 suggests deriving
+// in advance to hide the timing of key updates; the one-time derivation
+// here reveals no more than the packet's arrival already does.
 //
 // Times are int64 nanoseconds of the caller's monotonic clock. The caller
 // reports the current PTO (SetPTO), handshake confirmation
@@ -27,7 +33,7 @@ type OneRTTKeys struct {
 	phase                         uint64 // key updates so far; the current Key Phase bit is phase&1
 	readSecret, writeSecret       []byte // secrets of the next phase
 	rcvPrev, rcvCur, rcvNext      *packetKey
-	sndCur, sndNext               *packetKey
+	sndCur                        *packetKey
 	firstSentCur, firstRcvdCur    int64 // lowest packet number sent/received in the current phase, -1 if none
 	largestRcvdCur, largestRcvdPr int64 // largest packet number opened in the current/previous phase
 	largestAcked                  int64
@@ -74,20 +80,28 @@ func NewOneRTTKeys(suite uint16, version uint32, readSecret, writeSecret []byte)
 	return k, nil
 }
 
-// deriveNext computes the next phase's secrets and keys (RFC 9001 6.1).
+// deriveNext computes the next phase's secrets (RFC 9001 section 6.1); the
+// next phase's keys are built from them on demand (nextRead, rotate).
 func (k *OneRTTKeys) deriveNext() {
 	s, l := k.suite, k.labels
 	k.readSecret = s.expandLabel(k.readSecret, l.ku, s.hashLen)
 	k.writeSecret = s.expandLabel(k.writeSecret, l.ku, s.hashLen)
-	k.rcvNext = derivePacketKey(s, l, k.readSecret)
-	k.sndNext = derivePacketKey(s, l, k.writeSecret)
+	k.rcvNext = nil
+}
+
+// nextRead returns the next phase's read key, building it on first use.
+func (k *OneRTTKeys) nextRead() *packetKey {
+	if k.rcvNext == nil {
+		k.rcvNext = derivePacketKey(k.suite, k.labels, k.readSecret)
+	}
+	return k.rcvNext
 }
 
 // rotate moves both directions to the next key phase.
 func (k *OneRTTKeys) rotate() {
 	k.phase++
-	k.rcvPrev, k.rcvCur = k.rcvCur, k.rcvNext
-	k.sndCur = k.sndNext
+	k.rcvPrev, k.rcvCur = k.rcvCur, k.nextRead()
+	k.sndCur = derivePacketKey(k.suite, k.labels, k.writeSecret)
 	k.largestRcvdPr = k.largestRcvdCur
 	k.largestRcvdCur = -1
 	k.firstRcvdCur = -1

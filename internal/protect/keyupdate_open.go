@@ -58,7 +58,7 @@ func (k *OneRTTKeys) selectKey(phaseBit bool, pn int64) (keyChoice, *packetKey) 
 			return usePrev, nil // the previous keys were already discarded
 		}
 	}
-	return useNext, k.rcvNext
+	return useNext, k.nextRead()
 }
 
 // accept updates the key phase state after a packet was authenticated and

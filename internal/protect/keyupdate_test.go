@@ -227,3 +227,31 @@ func TestIntegrityLimit(t *testing.T) {
 		t.Errorf("AuthFailures %d", p.s.AuthFailures())
 	}
 }
+
+// TestNextKeysLazy: a phase starts with only the next phase's secrets; the
+// next read key is built for the first packet that may start the next phase
+// and kept, also when that packet was forged.
+func TestNextKeysLazy(t *testing.T) {
+	p := newPair(t, TLS_AES_128_GCM_SHA256, Version1)
+	if p.s.rcvNext != nil {
+		t.Fatal("next read key built in advance")
+	}
+	now := int64(1e9)
+	mustOK(t, p.toServer(p.clientSend(), now))
+	mustOK(t, p.toClient(p.serverSend(), now))
+	if p.s.rcvNext != nil || p.c.rcvNext != nil {
+		t.Fatal("next read key built without a key phase change")
+	}
+	forged := p.clientSend()
+	forged[0] ^= keyPhaseBit // header protection makes this a garbled bit, as an attacker would
+	_ = p.toServer(forged, now)
+	built := p.s.rcvNext
+	if built == nil {
+		t.Fatal("no next read key for a packet with the other Key Phase")
+	}
+	_ = p.toServer(forged, now)
+	if p.s.rcvNext != built {
+		t.Error("next read key rebuilt for every candidate packet")
+	}
+	testKeyUpdateFlow(t, newPair(t, TLS_AES_128_GCM_SHA256, Version1))
+}
