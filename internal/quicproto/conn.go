@@ -80,7 +80,7 @@ type Conn struct {
 	handshakeConfirmed bool // RFC 9001 section 4.1.2
 	handshakeDoneSend  bool // server: HANDSHAKE_DONE must be (re)sent
 	peerParamsSeen     bool
-	peerParams         quicwire.TransportParameters
+	peerParams         peerParams
 	peerMaxUDP         int
 
 	local localCIDs
@@ -150,6 +150,15 @@ type Conn struct {
 	scratch []quicwire.AckRange
 	// undecryptable holds copies of packets that arrived before their keys.
 	undecryptable []bufferedPacket
+}
+
+// peerParams are the values of the peer's transport parameters that matter after they
+// were applied; the parsed quicwire.TransportParameters would add ~380 bytes to every
+// connection.
+type peerParams struct {
+	streams              StreamPeerLimits
+	maxDatagramFrameSize uint64
+	ackDelayExponent     uint64
 }
 
 // bufferedPacket is a packet waiting for its keys.

@@ -61,6 +61,9 @@ func (s *cryptoSend) onAck(off, n uint64) {
 	if r.Start == s.base {
 		drop := r.End - s.base
 		s.buf = s.buf[:copy(s.buf, s.buf[drop:])]
+		if len(s.buf) == 0 {
+			s.buf = nil // CRYPTO data is rare after the handshake: keep no buffer
+		}
 		s.base = r.End
 		s.acked.RemoveBelow(s.base)
 	}
@@ -126,6 +129,9 @@ func (r *cryptoRecv) contiguous() []byte {
 // consume drops n delivered bytes.
 func (r *cryptoRecv) consume(n int) {
 	r.buf = r.buf[:copy(r.buf, r.buf[n:])]
+	if len(r.buf) == 0 {
+		r.buf = nil // CRYPTO data is rare after the handshake: keep no buffer
+	}
 	r.off += uint64(n)
 	r.have.RemoveBelow(r.off)
 }

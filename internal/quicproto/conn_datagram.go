@@ -48,13 +48,13 @@ func (d *datagramQueue) pop() {
 // MaxDatagramSize returns the largest datagram SendDatagram accepts now (0 when datagrams
 // are not enabled by both sides).
 func (c *Conn) MaxDatagramSize() int {
-	if c.cfg.MaxDatagramFrameSize == 0 || !c.peerParamsSeen || c.peerParams.MaxDatagramFrameSize == 0 {
+	if c.cfg.MaxDatagramFrameSize == 0 || !c.peerParamsSeen || c.peerParams.maxDatagramFrameSize == 0 {
 		return 0
 	}
 	// A 1-RTT packet: short header with the longest connection ID and packet number, the
 	// AEAD tag, the frame type and a length field.
 	room := min(c.cfg.MaxDatagramSize, c.peerMaxUDP) - (1 + MaxConnIDLen + 4) - 16 - 1 - 2
-	return int(min(uint64(room), c.peerParams.MaxDatagramFrameSize-3))
+	return int(min(uint64(room), c.peerParams.maxDatagramFrameSize-3))
 }
 
 // SendDatagram queues b to be sent once in a DATAGRAM frame; b is copied.

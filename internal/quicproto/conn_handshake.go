@@ -69,7 +69,7 @@ func (c *Conn) discardLevel(l level) {
 	sp.discarded = true
 	sp.seal, sp.open = nil, nil
 	c.lr.DiscardSpace(c.now, toSpace(l))
-	sp.frames = sp.frames[:0]
+	sp.frames = nil
 	sp.cryptoOut = cryptoSend{}
 	sp.cryptoIn = cryptoRecv{}
 }

@@ -144,7 +144,7 @@ func (c *Conn) onRecoveryTimeout(now int64) {
 func (c *Conn) onAckFrame(now int64, l level, f *quicwire.AckFrame) error {
 	exp := uint64(quicwire.DefaultAckDelayExponent)
 	if l == levelApp && c.peerParamsSeen {
-		exp = c.peerParams.AckDelayExponent
+		exp = c.peerParams.ackDelayExponent
 	}
 	delay := int64(min(f.AckDelay<<exp, 1<<40)) * 1000
 	ack := recovery.Ack{Ranges: f.Ranges, AckDelay: delay, HasECN: f.HasECN, ECT0: f.ECT0, ECT1: f.ECT1, CE: f.ECNCE}

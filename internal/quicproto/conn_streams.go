@@ -31,14 +31,19 @@ func newStreamMap(cfg *Config, isServer bool) *StreamMap {
 
 // applyPeerStreamParams hands the peer's flow control limits to the streams.
 func (c *Conn) applyPeerStreamParams(p *quicwire.TransportParameters) error {
-	return c.streams.SetPeerLimits(StreamPeerLimits{
+	return c.streams.SetPeerLimits(streamPeerLimits(p))
+}
+
+// streamPeerLimits extracts the stream limits of transport parameters.
+func streamPeerLimits(p *quicwire.TransportParameters) StreamPeerLimits {
+	return StreamPeerLimits{
 		MaxData:                 p.InitialMaxData,
 		MaxStreamDataBidiLocal:  p.InitialMaxStreamDataBidiLocal,
 		MaxStreamDataBidiRemote: p.InitialMaxStreamDataBidiRemote,
 		MaxStreamDataUni:        p.InitialMaxStreamDataUni,
 		MaxStreamsBidi:          p.InitialMaxStreamsBidi,
 		MaxStreamsUni:           p.InitialMaxStreamsUni,
-	})
+	}
 }
 
 // setStreamTime gives the stream map the clock and RTT used for window auto-tuning.

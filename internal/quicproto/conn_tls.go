@@ -155,7 +155,7 @@ func (c *Conn) on0RTTRejected() error {
 	c.streams = newStreamMap(c.cfg, c.isServer)
 	c.events.push(Event{Kind: Event0RTTRejected})
 	if c.peerParamsSeen {
-		return c.applyPeerStreamParams(&c.peerParams)
+		return c.streams.SetPeerLimits(c.peerParams.streams)
 	}
 	return nil
 }
@@ -245,10 +245,9 @@ func (c *Conn) onPeerParams(b []byte) error {
 			c.registerResetTokens()
 		}
 	}
-	// The parsed byte slices alias crypto/tls's buffer: keep only the values.
-	p.OriginalDestinationConnectionID, p.InitialSourceConnectionID = nil, nil
-	p.RetrySourceConnectionID, p.PreferredAddress.ConnID, p.AvailableVersions = nil, nil, nil
-	c.peerParams = p
+	// Keep only the values used later (the parsed byte slices alias crypto/tls's buffer).
+	c.peerParams = peerParams{streams: streamPeerLimits(&p), maxDatagramFrameSize: p.MaxDatagramFrameSize,
+		ackDelayExponent: p.AckDelayExponent}
 	c.peerParamsSeen = true
 	c.peerMaxUDP = int(min(p.MaxUDPPayloadSize, 65527))
 	c.local.limit = p.ActiveConnectionIDLimit
