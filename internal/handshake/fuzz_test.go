@@ -3,6 +3,8 @@ package handshake
 import (
 	"errors"
 	"testing"
+
+	"github.com/h3wasi/h3wasi/internal/quicwire"
 )
 
 // FuzzHandleCrypto feeds arbitrary CRYPTO bytes to a server (as a
@@ -56,6 +58,24 @@ func FuzzHandleCrypto(f *testing.F) {
 		}
 		if _, ok := he.Alert(); !ok && he.Code != CodeProtocolViolation {
 			t.Fatalf("unexpected code %#x: %v", he.Code, err)
+		}
+	})
+}
+
+// FuzzZeroRTTCompatible decodes arbitrary stored and current server
+// transport parameters: never a panic, and identical valid parameters are
+// always compatible.
+func FuzzZeroRTTCompatible(f *testing.F) {
+	f.Add(serverParams, serverParams)
+	f.Add(serverParams, testServerParams(func(p *quicwire.TransportParameters) { p.InitialMaxData = 0 }))
+	f.Add([]byte{0x04, 0x01}, serverParams)
+	f.Fuzz(func(t *testing.T, stored, cur []byte) {
+		ok := zeroRTTCompatible(stored, cur)
+		if _, err := quicwire.ParseTransportParameters(stored, true); err != nil && ok {
+			t.Fatal("malformed stored parameters accepted")
+		}
+		if _, err := quicwire.ParseTransportParameters(stored, true); err == nil && !zeroRTTCompatible(stored, stored) {
+			t.Fatal("parameters incompatible with themselves")
 		}
 	})
 }
