@@ -111,6 +111,9 @@ func FuzzRecovery(f *testing.F) {
 				case 2:
 					r.SetMaxDatagramSize(1200 + int(arg))
 				}
+				if arg%7 == 0 {
+					r.OnRetry(now)
+				}
 			}
 			checkInvariants(t, r)
 			if d := r.Deadline(); d != NoDeadline && d < 0 {
