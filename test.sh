@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of h3wasi: go vet, the unit tests natively, the same unit tests
 # inside WebAssembly (GOOS=wasip1 on wazero, through internal/cmd/wasmexec), and
-# the interop tests of the separate interop/ module.
+# the interop tests of the separate interop/ and interop/wasm modules.
 #
 # Usage: ./test.sh            everything
 #        ./test.sh -short     the same, with the long pair/interop cases trimmed
@@ -23,8 +23,9 @@ echo "== unit tests (WebAssembly, wasip1 on wazero)"
 go build -o "$bin/wasmexec" ./internal/cmd/wasmexec
 GOOS=wasip1 GOARCH=wasm go test -count=1 -exec "$bin/wasmexec" "${args[@]}" ./...
 
-if [ -f interop/go.mod ]; then
-  echo "== interop tests (quic-go, ngtcp2)"
-  (cd interop && go vet ./... && go test -count=1 "${args[@]}" ./...)
-fi
+echo "== interop tests (quic-go, ngtcp2)"
+(cd interop && go vet ./... && go test -count=1 "${args[@]}" ./...)
+
+echo "== QUIC inside WebAssembly, end to end (wasm guests under wasihost against native peers)"
+(cd interop/wasm && go vet ./... && go test -count=1 "${args[@]}" ./...)
 echo "== all tests passed"
