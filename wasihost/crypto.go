@@ -18,14 +18,21 @@ import (
 // with native AEADs, in place in guest memory. Keys live in a bounded
 // per-module table; calls allocate nothing.
 
-// cryptoTable is the AEAD key table of one module instance. wazero calls
+// hostKey is one entry of a crypto table: an AEAD (aead_new) or an AES
+// block cipher for header protection masks (block_new).
+type hostKey struct {
+	aead  cipher.AEAD
+	block cipher.Block
+}
+
+// cryptoTable is the key table of one module instance. wazero calls
 // a module's host functions on the goroutine running it, one at a time
 // (wasip1 modules have one thread), and the table is cleared only after
 // the module has returned, so it needs no lock.
 type cryptoTable struct {
 	max  int
-	keys []cipher.AEAD // handle h is keys[h-1]; nil: free
-	free []uint32      // free handles, reused last-in first-out
+	keys []hostKey // handle h is keys[h-1]; zero: free
+	free []uint32  // free handles, reused last-in first-out
 	open int
 }
 
@@ -35,34 +42,37 @@ func newCryptoTable(max int) *cryptoTable {
 
 // add stores a key and returns its handle, or ErrnoMfile when the table
 // is full.
-func (t *cryptoTable) add(a cipher.AEAD) (uint32, uint32) {
+func (t *cryptoTable) add(k hostKey) (uint32, uint32) {
 	if n := len(t.free); n > 0 {
 		h := t.free[n-1]
 		t.free = t.free[:n-1]
-		t.keys[h-1] = a
+		t.keys[h-1] = k
 		t.open++
 		return h, hostcrypto.ErrnoSuccess
 	}
 	if len(t.keys) >= t.max {
 		return 0, hostcrypto.ErrnoMfile
 	}
-	t.keys = append(t.keys, a)
+	t.keys = append(t.keys, k)
 	t.open++
 	return uint32(len(t.keys)), hostcrypto.ErrnoSuccess
 }
 
-func (t *cryptoTable) get(h uint32) cipher.AEAD {
+func (t *cryptoTable) get(h uint32) *hostKey {
 	if h == 0 || uint64(h) > uint64(len(t.keys)) {
 		return nil
 	}
-	return t.keys[h-1]
+	if k := &t.keys[h-1]; k.aead != nil || k.block != nil {
+		return k
+	}
+	return nil
 }
 
 func (t *cryptoTable) remove(h uint32) uint32 {
 	if t.get(h) == nil {
 		return hostcrypto.ErrnoBadf
 	}
-	t.keys[h-1] = nil
+	t.keys[h-1] = hostKey{}
 	t.free = append(t.free, h)
 	t.open--
 	return hostcrypto.ErrnoSuccess
@@ -113,7 +123,7 @@ func (t *cryptoTable) aeadNew(mod api.Module, s []uint64) uint32 {
 	if errno != hostcrypto.ErrnoSuccess {
 		return errno
 	}
-	h, errno := t.add(a)
+	h, errno := t.add(hostKey{aead: a})
 	if errno != hostcrypto.ErrnoSuccess {
 		return errno
 	}
@@ -126,10 +136,11 @@ func (t *cryptoTable) aeadNew(mod api.Module, s []uint64) uint32 {
 // long. It refuses an out that overlaps in other than exactly, or that
 // overlaps ad at all, as crypto/cipher and x/crypto would panic on them.
 func (t *cryptoTable) aeadArgs(mem api.Memory, p *[8]uint32, outLen uint64) (a cipher.AEAD, nonce, ad, in, out []byte, errno uint32) {
-	a = t.get(p[0])
-	if a == nil {
+	k := t.get(p[0])
+	if k == nil || k.aead == nil {
 		return nil, nil, nil, nil, nil, hostcrypto.ErrnoBadf
 	}
+	a = k.aead
 	if outLen > uint64(^uint32(0)) {
 		return nil, nil, nil, nil, nil, hostcrypto.ErrnoFault
 	}
@@ -174,7 +185,7 @@ func (t *cryptoTable) aeadSeal(mod api.Module, s []uint64) uint32 {
 func (t *cryptoTable) aeadOpen(mod api.Module, s []uint64) uint32 {
 	p := u32s(s)
 	if p[5] < hostcrypto.TagSize {
-		if t.get(p[0]) == nil {
+		if k := t.get(p[0]); k == nil || k.aead == nil {
 			return hostcrypto.ErrnoBadf
 		}
 		return hostcrypto.ErrnoBadmsg
@@ -186,6 +197,53 @@ func (t *cryptoTable) aeadOpen(mod api.Module, s []uint64) uint32 {
 	if _, err := a.Open(out[:0], nonce, in, ad); err != nil {
 		return hostcrypto.ErrnoBadmsg
 	}
+	return hostcrypto.ErrnoSuccess
+}
+
+// block_new(suite, key, key_len, *handle): AES suites only, the header
+// protection key.
+func (t *cryptoTable) blockNew(mod api.Module, s []uint64) uint32 {
+	p := u32s(s)
+	mem := mod.Memory()
+	key, ok := mem.Read(p[1], p[2])
+	if !ok {
+		return hostcrypto.ErrnoFault
+	}
+	if _, ok := mem.Read(p[3], 4); !ok {
+		return hostcrypto.ErrnoFault
+	}
+	if !(p[0] == hostcrypto.SuiteAES128GCM && len(key) == 16 || p[0] == hostcrypto.SuiteAES256GCM && len(key) == 32) {
+		return hostcrypto.ErrnoInval
+	}
+	b, err := aes.NewCipher(key)
+	if err != nil {
+		return hostcrypto.ErrnoInval
+	}
+	h, errno := t.add(hostKey{block: b})
+	if errno != hostcrypto.ErrnoSuccess {
+		return errno
+	}
+	mem.WriteUint32Le(p[3], h)
+	return hostcrypto.ErrnoSuccess
+}
+
+// block_encrypt(handle, in, out): one 16-byte block; out may equal in.
+func (t *cryptoTable) blockEncrypt(mod api.Module, s []uint64) uint32 {
+	p := u32s(s)
+	k := t.get(p[0])
+	if k == nil || k.block == nil {
+		return hostcrypto.ErrnoBadf
+	}
+	mem := mod.Memory()
+	in, ok1 := mem.Read(p[1], aes.BlockSize)
+	out, ok2 := mem.Read(p[2], aes.BlockSize)
+	if !ok1 || !ok2 {
+		return hostcrypto.ErrnoFault
+	}
+	if overlapsInexactly(p[2], aes.BlockSize, p[1], aes.BlockSize) {
+		return hostcrypto.ErrnoInval
+	}
+	k.block.Encrypt(out, in)
 	return hostcrypto.ErrnoSuccess
 }
 
@@ -206,6 +264,8 @@ func (t *cryptoTable) instantiate(ctx context.Context, r wazero.Runtime) error {
 		{"aead_seal", 7, t.aeadSeal},
 		{"aead_open", 7, t.aeadOpen},
 		{"key_close", 1, t.keyClose},
+		{"block_new", 4, t.blockNew},
+		{"block_encrypt", 3, t.blockEncrypt},
 	}
 	for _, f := range fns {
 		exportI32(b, f.name, f.params, f.fn)
@@ -247,7 +307,8 @@ func exportI32(b wazero.HostModuleBuilder, name string, n int, fn cryptoFunc) {
 // that imports host crypto functions this host does not have (a guest
 // built with -tags h3wasi_hostcrypto for another ABI version).
 func checkCryptoImports(m wazero.CompiledModule) error {
-	known := map[string]int{"aead_new": 4, "aead_seal": 7, "aead_open": 7, "key_close": 1}
+	known := map[string]int{"aead_new": 4, "aead_seal": 7, "aead_open": 7, "key_close": 1,
+		"block_new": 4, "block_encrypt": 3}
 	for _, f := range m.ImportedFunctions() {
 		mod, name, _ := f.Import()
 		if mod != hostcrypto.ModuleName {

@@ -1,6 +1,7 @@
 package wasihost
 
 import (
+	"crypto/aes"
 	"encoding/binary"
 	"testing"
 
@@ -9,7 +10,7 @@ import (
 
 // FuzzCryptoCalls calls the host crypto functions with arbitrary guest
 // memory and arguments on a table holding one key of each suite: they
-// must answer a known errno and never panic. Input: function selector,
+// must answer a known errno and never panic. Handle 4 is an AES block. Input: function selector,
 // seven little-endian u32 arguments, then the start of guest memory.
 func FuzzCryptoCalls(f *testing.F) {
 	seed := func(fn byte, args []uint32, mem []byte) []byte {
@@ -32,6 +33,8 @@ func FuzzCryptoCalls(f *testing.F) {
 	f.Add(seed(2, []uint32{3, cNonce, cAD, 6, 160, 66, 160}, mem))
 	f.Add(seed(2, []uint32{2, cNonce, cAD, 6, 160, 66, 161}, mem))
 	f.Add(seed(3, []uint32{2}, nil))
+	f.Add(seed(4, []uint32{hostcrypto.SuiteAES256GCM, cKey, 32, cHandle}, mem))
+	f.Add(seed(5, []uint32{4, 160, 160}, mem))
 	mod := newMemModule(f)
 	tb := newCryptoTable(8)
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -51,14 +54,16 @@ func FuzzCryptoCalls(f *testing.F) {
 			if errno != 0 {
 				t.Fatalf("newHostAEAD: errno %d", errno)
 			}
-			tb.add(a)
+			tb.add(hostKey{aead: a})
 		}
+		b, _ := aes.NewCipher(make([]byte, 16))
+		tb.add(hostKey{block: b})
 		var stack [7]uint64
 		for i := range stack {
 			stack[i] = uint64(binary.LittleEndian.Uint32(data[1+4*i:]))
 		}
-		fns := []cryptoFunc{tb.aeadNew, tb.aeadSeal, tb.aeadOpen, tb.keyClose}
-		nparams := []int{4, 7, 7, 1}
+		fns := []cryptoFunc{tb.aeadNew, tb.aeadSeal, tb.aeadOpen, tb.keyClose, tb.blockNew, tb.blockEncrypt}
+		nparams := []int{4, 7, 7, 1, 4, 3}
 		i := int(data[0]) % len(fns)
 		switch errno := fns[i](mod, stack[:nparams[i]]); errno {
 		case hostcrypto.ErrnoSuccess, hostcrypto.ErrnoBadf, hostcrypto.ErrnoBadmsg,

@@ -168,6 +168,54 @@ func TestCryptoBadArguments(t *testing.T) {
 	}
 }
 
+func TestCryptoBlock(t *testing.T) {
+	mod := newMemModule(t)
+	mem := mod.Memory()
+	tb := newCryptoTable(8)
+	key := bytes.Repeat([]byte{3}, 32)
+	mem.Write(cKey, key)
+	if e := call(tb.blockNew, mod, hostcrypto.SuiteAES256GCM, cKey, 32, cHandle); e != 0 {
+		t.Fatalf("block_new: errno %d", e)
+	}
+	h, _ := mem.ReadUint32Le(cHandle)
+	aead := newKey(t, tb, mod, hostcrypto.SuiteChaCha20Poly1305, key)
+	ref, _ := aes.NewCipher(key)
+	sample := []byte("sixteen byte smp")
+	want := make([]byte, 16)
+	ref.Encrypt(want, sample)
+	mem.Write(cPkt, sample)
+	if e := call(tb.blockEncrypt, mod, h, cPkt, cPkt); e != 0 {
+		t.Fatalf("block_encrypt in place: errno %d", e)
+	}
+	if got, _ := mem.Read(cPkt, 16); !bytes.Equal(got, want) {
+		t.Fatal("block_encrypt differs from crypto/aes")
+	}
+	tests := []struct {
+		name string
+		fn   cryptoFunc
+		args []uint32
+		want uint32
+	}{
+		{"new: chacha suite", tb.blockNew, []uint32{hostcrypto.SuiteChaCha20Poly1305, cKey, 32, cHandle}, hostcrypto.ErrnoInval},
+		{"new: key length", tb.blockNew, []uint32{hostcrypto.SuiteAES128GCM, cKey, 32, cHandle}, hostcrypto.ErrnoInval},
+		{"new: key out of memory", tb.blockNew, []uint32{hostcrypto.SuiteAES128GCM, 65530, 16, cHandle}, hostcrypto.ErrnoFault},
+		{"new: handle out of memory", tb.blockNew, []uint32{hostcrypto.SuiteAES128GCM, cKey, 16, 65535}, hostcrypto.ErrnoFault},
+		{"encrypt: AEAD handle", tb.blockEncrypt, []uint32{aead, cPkt, cPkt}, hostcrypto.ErrnoBadf},
+		{"encrypt: unknown handle", tb.blockEncrypt, []uint32{7, cPkt, cPkt}, hostcrypto.ErrnoBadf},
+		{"encrypt: out of memory", tb.blockEncrypt, []uint32{h, cPkt, 65530}, hostcrypto.ErrnoFault},
+		{"encrypt: overlap", tb.blockEncrypt, []uint32{h, cPkt, cPkt + 8}, hostcrypto.ErrnoInval},
+		{"seal: block handle", tb.aeadSeal, []uint32{h, cNonce, cAD, 0, cPkt, 0, cPkt}, hostcrypto.ErrnoBadf},
+		{"open: block handle", tb.aeadOpen, []uint32{h, cNonce, cAD, 0, cPkt, 0, cPkt}, hostcrypto.ErrnoBadf},
+		{"close", tb.keyClose, []uint32{h}, hostcrypto.ErrnoSuccess},
+		{"encrypt: closed handle", tb.blockEncrypt, []uint32{h, cPkt, cPkt}, hostcrypto.ErrnoBadf},
+	}
+	for _, tc := range tests {
+		if got := call(tc.fn, mod, tc.args...); got != tc.want {
+			t.Errorf("%s: errno %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}
+
 func TestCryptoTableBounded(t *testing.T) {
 	mod := newMemModule(t)
 	tb := newCryptoTable(3)
@@ -242,6 +290,7 @@ func TestCryptoImports(t *testing.T) {
 	}{
 		{"known", "aead_seal", 7, ""},
 		{"unknown function", "aead_frob", 2, "imports h3wasi_crypto.aead_frob, which this host does not offer"},
+		{"known block function", "block_encrypt", 3, ""},
 		{"wrong signature", "aead_new", 3, "imports h3wasi_crypto.aead_new, which this host does not offer"},
 	}
 	for _, tc := range tests {

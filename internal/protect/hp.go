@@ -2,16 +2,21 @@ package protect
 
 import (
 	"crypto/aes"
-	"crypto/cipher"
 	"encoding/binary"
 )
 
 // headerKey computes header protection masks (RFC 9001 section 5.4). The
 // cipher object is built once; mask computation allocates nothing.
 type headerKey struct {
-	block     cipher.Block // AES-ECB for the AES-GCM suites; nil for ChaCha20
-	chachaKey [8]uint32    // little-endian key words
-	buf       [16]byte     // AES output; a field so the slice passed to the interface does not escape
+	block     blockEncrypter // AES-ECB for the AES-GCM suites; nil for ChaCha20
+	chachaKey [8]uint32      // little-endian key words
+	buf       [16]byte       // AES output; a field so the slice passed to the interface does not escape
+}
+
+// blockEncrypter is the part of cipher.Block that header protection uses,
+// also met by the host's AES (see aead_host.go).
+type blockEncrypter interface {
+	Encrypt(dst, src []byte)
 }
 
 func newHeaderKey(s *suiteParams, key []byte) *headerKey {
@@ -20,6 +25,10 @@ func newHeaderKey(s *suiteParams, key []byte) *headerKey {
 		for i := range h.chachaKey {
 			h.chachaKey[i] = binary.LittleEndian.Uint32(key[4*i:])
 		}
+		return h
+	}
+	if b := newHostBlock(s.id, key); b != nil {
+		h.block = b
 		return h
 	}
 	b, err := aes.NewCipher(key)

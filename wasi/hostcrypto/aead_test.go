@@ -216,6 +216,40 @@ func TestTableFullAndReleased(t *testing.T) {
 	}
 }
 
+func TestBlockEncrypter(t *testing.T) {
+	if !hostcrypto.Enabled {
+		if _, err := hostcrypto.NewBlockEncrypter(hostcrypto.SuiteAES128GCM, make([]byte, 16)); !errors.Is(err, hostcrypto.ErrUnavailable) {
+			t.Fatalf("NewBlockEncrypter: %v, want ErrUnavailable", err)
+		}
+		t.Skip("built without GOOS=wasip1 -tags h3wasi_hostcrypto")
+	}
+	for _, s := range suites[:2] {
+		key := bytes.Repeat([]byte{9}, s.keyLen)
+		b, err := hostcrypto.NewBlockEncrypter(s.id, key)
+		if err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		ref, _ := aes.NewCipher(key)
+		src := []byte("a 16-byte sample and more")
+		want, got := make([]byte, 16), make([]byte, 16)
+		ref.Encrypt(want, src)
+		b.Encrypt(got, src)
+		if !bytes.Equal(got, want) || b.BlockSize() != 16 {
+			t.Fatalf("%s: Encrypt differs from crypto/aes", s.name)
+		}
+		b.Encrypt(src, src) // in place
+		if !bytes.Equal(src[:16], want) {
+			t.Fatalf("%s: in-place Encrypt differs", s.name)
+		}
+		if n := testing.AllocsPerRun(20, func() { b.Encrypt(got, src) }); n != 0 {
+			t.Fatalf("%s: %v allocations per Encrypt", s.name, n)
+		}
+	}
+	if _, err := hostcrypto.NewBlockEncrypter(hostcrypto.SuiteChaCha20Poly1305, make([]byte, 32)); !errors.Is(err, hostcrypto.Errno(hostcrypto.ErrnoInval)) {
+		t.Fatalf("NewBlockEncrypter(ChaCha20): %v, want EINVAL", err)
+	}
+}
+
 func BenchmarkSeal(b *testing.B) {
 	for _, s := range suites {
 		b.Run(s.name, func(b *testing.B) {

@@ -13,3 +13,10 @@ const Enabled = false
 func NewAEAD(suite uint16, key []byte) (cipher.AEAD, error) {
 	return nil, ErrUnavailable
 }
+
+// NewBlockEncrypter returns an AES block encrypter for the header
+// protection key of an AES-GCM suite, running in the host. Without host
+// crypto it returns ErrUnavailable.
+func NewBlockEncrypter(suite uint16, key []byte) (Encrypter, error) {
+	return nil, ErrUnavailable
+}
