@@ -35,8 +35,19 @@ func (s Space) String() string {
 // largest time, so that callers can take the minimum of their deadlines.
 const NoDeadline int64 = math.MaxInt64
 
-// packetThreshold is kPacketThreshold (RFC 9002 section 6.1.1).
+// packetThreshold is kPacketThreshold (RFC 9002 section 6.1.1), the initial
+// reordering threshold.
 const packetThreshold = 3
+
+// maxReorderThreshold caps the reordering threshold that spurious losses
+// raise (RFC 9002 section 6.1.1 allows adapting it); beyond it the time
+// threshold still declares losses.
+const maxReorderThreshold = 16
+
+// lostByCount remembers an application packet declared lost by the packet
+// threshold and the largest acknowledged number that condemned it, so that
+// a later ACK of it reveals reordering.
+type lostByCount struct{ pn, largestAcked uint64 }
 
 // maxPTOShift bounds the PTO backoff exponent so that durations cannot
 // overflow; 2^20 PTOs is weeks, long past any idle timeout.
@@ -123,6 +134,14 @@ type Recovery struct {
 	ampBlocked         bool
 
 	acked []AckedPacket // scratch for one ACK's acknowledged packets
+
+	// reorderThreshold is the packet reordering threshold in use: 3, raised
+	// by spurious losses.
+	reorderThreshold uint64
+	// recentLost are the last application packets lost by the packet
+	// threshold (a ring; zero pn and largestAcked mark an empty entry).
+	recentLost     [4]lostByCount
+	recentLostNext int
 }
 
 // New returns the recovery state of a new connection; h receives the
@@ -134,7 +153,8 @@ func New(cfg Config, h Handler) *Recovery {
 	if cfg.ProbeCount <= 0 || cfg.ProbeCount > 2 {
 		cfg.ProbeCount = 2
 	}
-	r := &Recovery{cfg: cfg, h: h, cc: cfg.Congestion, mss: cfg.MaxDatagramSize, timer: NoDeadline}
+	r := &Recovery{cfg: cfg, h: h, cc: cfg.Congestion, mss: cfg.MaxDatagramSize, timer: NoDeadline,
+		reorderThreshold: packetThreshold}
 	if r.cc == nil {
 		r.cc = NewNewReno(cfg.MaxDatagramSize)
 	}
@@ -247,6 +267,9 @@ func (r *Recovery) OnAck(now int64, space Space, ack Ack) error {
 	}
 	largest := ack.Ranges[0].Largest
 	sp.largestAcked = max(sp.largestAcked, int64(largest))
+	if space == Application {
+		r.detectSpurious(ack.Ranges)
+	}
 	newest, ackEliciting := r.markAcked(space, ack.Ranges)
 	if newest == nil {
 		return nil
@@ -382,7 +405,8 @@ func (r *Recovery) detectLost(now int64, space Space) {
 		case slotLost:
 			continue
 		}
-		if s.TimeSent > lostSendTime && largestAcked < s.PacketNumber+packetThreshold {
+		byCount := largestAcked >= s.PacketNumber+r.reorderThreshold
+		if s.TimeSent > lostSendTime && !byCount {
 			// Not lost yet: it will be when the time threshold passes. It
 			// does not break a period of loss: only an acknowledgment does.
 			if t := s.TimeSent + lossDelay; sp.lossTime == 0 || t < sp.lossTime {
@@ -391,6 +415,10 @@ func (r *Recovery) detectLost(now int64, space Space) {
 			continue
 		}
 		s.state = slotLost
+		if byCount && space == Application {
+			r.recentLost[r.recentLostNext] = lostByCount{s.PacketNumber, largestAcked}
+			r.recentLostNext = (r.recentLostNext + 1) % len(r.recentLost)
+		}
 		if s.InFlight {
 			r.bytesInFlight -= s.Size
 			lostInFlight = true
@@ -416,5 +444,29 @@ func (r *Recovery) detectLost(now int64, space Space) {
 	}
 	if persistent {
 		r.cc.OnPersistentCongestion(now)
+	}
+}
+
+// ReorderThreshold returns the packet reordering threshold in use.
+func (r *Recovery) ReorderThreshold() uint64 { return r.reorderThreshold }
+
+// detectSpurious raises the reordering threshold when an ACK covers a packet
+// recently declared lost by the packet threshold: the packet was only
+// reordered, by at least the distance that condemned it. Many stacks adapt
+// this way to links that reorder (RFC 9002 section 6.1.1 allows it), so
+// that the same reordering does not cost a congestion event every time.
+func (r *Recovery) detectSpurious(ranges []quicwire.AckRange) {
+	for i := range r.recentLost {
+		l := &r.recentLost[i]
+		if l.largestAcked == 0 {
+			continue
+		}
+		for _, rg := range ranges {
+			if l.pn >= rg.Smallest && l.pn <= rg.Largest {
+				r.reorderThreshold = min(max(r.reorderThreshold, l.largestAcked-l.pn+1), maxReorderThreshold)
+				*l = lostByCount{}
+				break
+			}
+		}
 	}
 }

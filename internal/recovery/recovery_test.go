@@ -271,3 +271,45 @@ func TestResetPath(t *testing.T) {
 		t.Error("controller not replaced")
 	}
 }
+
+// TestAdaptiveReorderThreshold: an ACK of a packet declared lost by the
+// packet threshold raises the threshold to the reordering seen, so that the
+// same reordering is no loss the next time; the time threshold still
+// declares real losses.
+func TestAdaptiveReorderThreshold(t *testing.T) {
+	h := &recorder{}
+	r := New(Config{IsServer: true}, h)
+	r.SetHandshakeConfirmed(0)
+	send(r, 0, Application, 0, 1, 2, 3, 4, 5)
+	mustAck(t, r, 10*ms, Application, ranges(1, 5), 0) // 0 is lost: 5 >= 0+3
+	if !slices.Equal(h.lost[Application], []uint64{0}) || r.ReorderThreshold() != 3 {
+		t.Fatalf("lost %v threshold %d", h.lost[Application], r.ReorderThreshold())
+	}
+	mustAck(t, r, 11*ms, Application, ranges(0, 5), 0) // it was only reordered
+	if r.ReorderThreshold() != 6 {
+		t.Fatalf("threshold %d after a spurious loss at distance 5, want 6", r.ReorderThreshold())
+	}
+	// The same reordering again: no loss by count.
+	h.lost[Application] = nil
+	send(r, 20*ms, Application, 6, 7, 8, 9, 10, 11)
+	mustAck(t, r, 25*ms, Application, ranges(7, 11), 0)
+	if len(h.lost[Application]) != 0 {
+		t.Fatalf("lost %v with threshold %d", h.lost[Application], r.ReorderThreshold())
+	}
+	// A real loss goes by the time threshold.
+	r.OnTimeout(r.Deadline())
+	if !slices.Equal(h.lost[Application], []uint64{6}) {
+		t.Fatalf("lost %v after the time threshold", h.lost[Application])
+	}
+	// Far reordering is capped.
+	send(r, 100*ms, Application, 12)
+	for pn := uint64(13); pn < 60; pn++ {
+		send(r, 100*ms, Application, pn)
+	}
+	mustAck(t, r, 110*ms, Application, ranges(13, 59), 0)
+	mustAck(t, r, 111*ms, Application, ranges(12, 59), 0)
+	if r.ReorderThreshold() != maxReorderThreshold {
+		t.Errorf("threshold %d, want the cap %d", r.ReorderThreshold(), maxReorderThreshold)
+	}
+	checkInvariants(t, r)
+}
