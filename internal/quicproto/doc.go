@@ -50,7 +50,9 @@
 // With Config.Enable0RTT and a TLS session cache, a resuming client may open streams and
 // write before the handshake completes: the data leaves in 0-RTT packets. If the server
 // rejects them, Event0RTTRejected says every stream opened so far is gone (RFC 9001
-// section 4.6.2) and the application opens new ones and writes again.
+// section 4.6.2) and the application opens new ones and writes again. A server accepts
+// 0-RTT when none of the limits it promised with the ticket shrank (RFC 9000 section
+// 7.4.1) and reads the data before its handshake completes.
 //
 // # Endpoint
 //

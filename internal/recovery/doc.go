@@ -17,7 +17,8 @@
 //   - On an ACK frame, it calls OnAck with the frame's ranges and scaled ack
 //     delay. Recovery calls the Handler's OnPacketAcked for every newly
 //     acknowledged packet and OnPacketLost for every packet declared lost
-//     (packet threshold 3, time threshold 9/8 RTT), so that the connection
+//     (packet threshold 3, raised up to 16 by ACKs of packets declared lost
+//     that were only reordered; time threshold 9/8 RTT), so that the connection
 //     releases or requeues the frames; it updates the RTT estimate and the
 //     CongestionController.
 //   - It keeps a timer at Deadline and calls OnTimeout when it passes: this
@@ -25,7 +26,9 @@
 //     ProbesPending ack-eliciting probe packets in a space, which the
 //     connection sends at once (new data, a retransmission, or PING).
 //   - On key events it calls DiscardSpace (Initial and Handshake keys
-//     dropped), SetHandshakeKeys (client), SetHandshakeConfirmed, and
+//     dropped), OnRetry (client, after a Retry: the Initial packets are
+//     forgotten, the 0-RTT ones handed back as lost), SetHandshakeKeys
+//     (client), SetHandshakeConfirmed, and
 //     SetAmplificationBlocked (server), which steer the PTO of RFC 9002
 //     section 6.2.
 //
