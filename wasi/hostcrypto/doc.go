@@ -5,6 +5,12 @@
 // well under a microsecond natively, so a QUIC transfer in WebAssembly is
 // bound by its crypto; one host call per packet removes that bound.
 //
+// Measured under wasmexec on a loaded 2-core machine: 1-RTT Seal of a
+// 1,350-byte packet (AEAD and header protection) 2.5 µs with the host's
+// AES-128-GCM against 650 µs in the guest, 3.2 µs with ChaCha20-Poly1305
+// against 56 µs; internal/quicproto's BenchmarkBulkTransfer 27 MB/s
+// against 9.6 MB/s.
+//
 // # Opt-in
 //
 // The guest side is compiled only with GOOS=wasip1 and the build tag
@@ -13,7 +19,14 @@
 // it does not instantiate on WasmEdge, wasmtime or plain wazero (they
 // report an unresolved import of h3wasi_crypto). Without the tag, or on
 // any other platform, Enabled is false, NewAEAD returns ErrUnavailable and
-// nothing is imported, so the same module runs on any wasip1 host.
+// nothing is imported, so the same module runs on any wasip1 host. Build
+// and test with, for example:
+//
+//	GOOS=wasip1 GOARCH=wasm go build -tags h3wasi_hostcrypto ./examples/server
+//	GOOS=wasip1 GOARCH=wasm go test -tags h3wasi_hostcrypto -exec /tmp/wasmexec ./internal/protect
+//
+// A module built with the tag for a newer ABI than its wasihost offers is
+// refused before it starts, with an error naming the missing import.
 //
 // A host that offers the functions also sets the environment variable
 // EnvVar to ABIVersion. A guest built with the tag refuses the host
