@@ -22,7 +22,7 @@
 // nothing is imported, so the same module runs on any wasip1 host. Build
 // and test with, for example:
 //
-//	GOOS=wasip1 GOARCH=wasm go build -tags h3wasi_hostcrypto ./examples/server
+//	GOOS=wasip1 GOARCH=wasm go build -tags h3wasi_hostcrypto ./examples/quicecho
 //	GOOS=wasip1 GOARCH=wasm go test -tags h3wasi_hostcrypto -exec /tmp/wasmexec ./internal/protect
 //
 // A module built with the tag for a newer ABI than its wasihost offers is
