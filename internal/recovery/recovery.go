@@ -140,7 +140,7 @@ type Recovery struct {
 	reorderThreshold uint64
 	// recentLost are the last application packets lost by the packet
 	// threshold (a ring; zero pn and largestAcked mark an empty entry).
-	recentLost     [4]lostByCount
+	recentLost     [2]lostByCount
 	recentLostNext int
 }
 
