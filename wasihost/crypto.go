@@ -4,10 +4,12 @@ import (
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
+	"encoding/binary"
 	"fmt"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+	"golang.org/x/crypto/chacha20"
 	"golang.org/x/crypto/chacha20poly1305"
 
 	"github.com/h3wasi/h3wasi/wasi/hostcrypto"
@@ -18,11 +20,34 @@ import (
 // with native AEADs, in place in guest memory. Keys live in a bounded
 // per-module table; calls allocate nothing.
 
-// hostKey is one entry of a crypto table: an AEAD (aead_new) or an AES
-// block cipher for header protection masks (block_new).
+// hostKey is one entry of a crypto table: an AEAD (aead_new) or a header
+// protection cipher (block_new).
 type hostKey struct {
 	aead  cipher.AEAD
-	block cipher.Block
+	block blockEncrypter
+}
+
+// blockEncrypter computes 16-byte header protection masks from 16-byte
+// samples: AES-ECB (*aes.Block) or chachaBlock.
+type blockEncrypter interface {
+	Encrypt(dst, src []byte)
+}
+
+// chachaBlock computes the first 16 bytes of the ChaCha20 block whose
+// counter and nonce are the sample (RFC 9001 section 5.4.4); of those the
+// guest uses five.
+type chachaBlock struct {
+	key [chacha20.KeySize]byte
+}
+
+func (c *chachaBlock) Encrypt(dst, src []byte) {
+	s, err := chacha20.NewUnauthenticatedCipher(c.key[:], src[4:16])
+	if err != nil {
+		panic("wasihost: chacha20: " + err.Error()) // the lengths are fixed
+	}
+	s.SetCounter(binary.LittleEndian.Uint32(src[0:4]))
+	var zero [16]byte
+	s.XORKeyStream(dst[:16], zero[:])
 }
 
 // cryptoTable is the key table of one module instance. wazero calls
@@ -200,8 +225,8 @@ func (t *cryptoTable) aeadOpen(mod api.Module, s []uint64) uint32 {
 	return hostcrypto.ErrnoSuccess
 }
 
-// block_new(suite, key, key_len, *handle): AES suites only, the header
-// protection key.
+// block_new(suite, key, key_len, *handle): the header protection key of
+// a suite.
 func (t *cryptoTable) blockNew(mod api.Module, s []uint64) uint32 {
 	p := u32s(s)
 	mem := mod.Memory()
@@ -212,11 +237,19 @@ func (t *cryptoTable) blockNew(mod api.Module, s []uint64) uint32 {
 	if _, ok := mem.Read(p[3], 4); !ok {
 		return hostcrypto.ErrnoFault
 	}
-	if !(p[0] == hostcrypto.SuiteAES128GCM && len(key) == 16 || p[0] == hostcrypto.SuiteAES256GCM && len(key) == 32) {
-		return hostcrypto.ErrnoInval
-	}
-	b, err := aes.NewCipher(key)
-	if err != nil {
+	var b blockEncrypter
+	switch {
+	case p[0] == hostcrypto.SuiteAES128GCM && len(key) == 16, p[0] == hostcrypto.SuiteAES256GCM && len(key) == 32:
+		a, err := aes.NewCipher(key)
+		if err != nil {
+			return hostcrypto.ErrnoInval
+		}
+		b = a
+	case p[0] == hostcrypto.SuiteChaCha20Poly1305 && len(key) == chacha20.KeySize:
+		c := &chachaBlock{}
+		copy(c.key[:], key)
+		b = c
+	default:
 		return hostcrypto.ErrnoInval
 	}
 	h, errno := t.add(hostKey{block: b})

@@ -196,7 +196,8 @@ func TestCryptoBlock(t *testing.T) {
 		args []uint32
 		want uint32
 	}{
-		{"new: chacha suite", tb.blockNew, []uint32{hostcrypto.SuiteChaCha20Poly1305, cKey, 32, cHandle}, hostcrypto.ErrnoInval},
+		{"new: chacha key length", tb.blockNew, []uint32{hostcrypto.SuiteChaCha20Poly1305, cKey, 16, cHandle}, hostcrypto.ErrnoInval},
+		{"new: unknown suite", tb.blockNew, []uint32{0x1305, cKey, 16, cHandle}, hostcrypto.ErrnoInval},
 		{"new: key length", tb.blockNew, []uint32{hostcrypto.SuiteAES128GCM, cKey, 32, cHandle}, hostcrypto.ErrnoInval},
 		{"new: key out of memory", tb.blockNew, []uint32{hostcrypto.SuiteAES128GCM, 65530, 16, cHandle}, hostcrypto.ErrnoFault},
 		{"new: handle out of memory", tb.blockNew, []uint32{hostcrypto.SuiteAES128GCM, cKey, 16, 65535}, hostcrypto.ErrnoFault},
@@ -213,6 +214,39 @@ func TestCryptoBlock(t *testing.T) {
 		if got := call(tc.fn, mod, tc.args...); got != tc.want {
 			t.Errorf("%s: errno %d, want %d", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestCryptoChaChaBlock checks the ChaCha20 mask against RFC 9001
+// Appendix A.5: sample 5e5cd55c41f69080575d7999c25a5bfb gives the mask
+// aefefe7d03.
+func TestCryptoChaChaBlock(t *testing.T) {
+	mod := newMemModule(t)
+	mem := mod.Memory()
+	tb := newCryptoTable(8)
+	key := []byte{0x25, 0xa2, 0x82, 0xb9, 0xe8, 0x2f, 0x06, 0xf2, 0x1f, 0x48, 0x89, 0x17, 0xa4, 0xfc, 0x8f, 0x1b,
+		0x73, 0x57, 0x36, 0x85, 0x60, 0x85, 0x97, 0xd0, 0xef, 0xcb, 0x07, 0x6b, 0x0a, 0xb7, 0xa7, 0xa4}
+	sample := []byte{0x5e, 0x5c, 0xd5, 0x5c, 0x41, 0xf6, 0x90, 0x80, 0x57, 0x5d, 0x79, 0x99, 0xc2, 0x5a, 0x5b, 0xfb}
+	mem.Write(cKey, key)
+	if e := call(tb.blockNew, mod, hostcrypto.SuiteChaCha20Poly1305, cKey, 32, cHandle); e != 0 {
+		t.Fatalf("block_new: errno %d", e)
+	}
+	h, _ := mem.ReadUint32Le(cHandle)
+	mem.Write(cPkt, sample)
+	if e := call(tb.blockEncrypt, mod, h, cPkt, cPkt); e != 0 {
+		t.Fatalf("block_encrypt: errno %d", e)
+	}
+	if got, _ := mem.Read(cPkt, 5); !bytes.Equal(got, []byte{0xae, 0xfe, 0xfe, 0x7d, 0x03}) {
+		t.Fatalf("mask %x, want aefefe7d03", got)
+	}
+	// The largest counter is one block from overflow, still valid.
+	mem.Write(cPkt, []byte{0xff, 0xff, 0xff, 0xff})
+	if e := call(tb.blockEncrypt, mod, h, cPkt, cPkt+16); e != 0 {
+		t.Fatalf("block_encrypt at the last counter: errno %d", e)
+	}
+	args := [3]uint64{uint64(h), cPkt, cPkt + 16}
+	if n := testing.AllocsPerRun(20, func() { tb.blockEncrypt(mod, args[:]) }); n != 0 {
+		t.Fatalf("%v allocations per ChaCha20 block", n)
 	}
 }
 

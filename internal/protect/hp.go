@@ -8,27 +8,28 @@ import (
 // headerKey computes header protection masks (RFC 9001 section 5.4). The
 // cipher object is built once; mask computation allocates nothing.
 type headerKey struct {
-	block     blockEncrypter // AES-ECB for the AES-GCM suites; nil for ChaCha20
+	block     blockEncrypter // AES-ECB for the AES-GCM suites, the host's mask function, or nil for ChaCha20
 	chachaKey [8]uint32      // little-endian key words
 	buf       [16]byte       // AES output; a field so the slice passed to the interface does not escape
 }
 
-// blockEncrypter is the part of cipher.Block that header protection uses,
-// also met by the host's AES (see aead_host.go).
+// blockEncrypter is the part of cipher.Block that header protection uses;
+// the host's mask functions (aead_host.go) have it too, the ChaCha20 one
+// writing its keystream block, whose first five bytes are the mask.
 type blockEncrypter interface {
 	Encrypt(dst, src []byte)
 }
 
 func newHeaderKey(s *suiteParams, key []byte) *headerKey {
 	h := &headerKey{}
+	if b := newHostBlock(s.id, key); b != nil {
+		h.block = b // the host's mask; for ChaCha20 the first bytes of its block
+		return h
+	}
 	if s.chacha {
 		for i := range h.chachaKey {
 			h.chachaKey[i] = binary.LittleEndian.Uint32(key[4*i:])
 		}
-		return h
-	}
-	if b := newHostBlock(s.id, key); b != nil {
-		h.block = b
 		return h
 	}
 	b, err := aes.NewCipher(key)

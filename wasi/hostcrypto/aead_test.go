@@ -245,8 +245,8 @@ func TestBlockEncrypter(t *testing.T) {
 			t.Fatalf("%s: %v allocations per Encrypt", s.name, n)
 		}
 	}
-	if _, err := hostcrypto.NewBlockEncrypter(hostcrypto.SuiteChaCha20Poly1305, make([]byte, 32)); !errors.Is(err, hostcrypto.Errno(hostcrypto.ErrnoInval)) {
-		t.Fatalf("NewBlockEncrypter(ChaCha20): %v, want EINVAL", err)
+	if _, err := hostcrypto.NewBlockEncrypter(hostcrypto.SuiteChaCha20Poly1305, make([]byte, 16)); !errors.Is(err, hostcrypto.Errno(hostcrypto.ErrnoInval)) {
+		t.Fatalf("NewBlockEncrypter(ChaCha20, 16-byte key): %v, want EINVAL", err)
 	}
 }
 

@@ -15,8 +15,9 @@ func block_new(suite uint32, key *byte, keyLen uint32, handle *uint32) uint32
 //go:noescape
 func block_encrypt(handle uint32, in *byte, out *byte) uint32
 
-// NewBlockEncrypter returns an AES block encrypter for the header
-// protection key of an AES-GCM suite, running in the host. Errors are as
+// NewBlockEncrypter returns the header protection mask function of a
+// TLS 1.3 cipher suite for its header protection key, running in the
+// host. Errors are as
 // NewAEAD's; the host key is released when the encrypter is garbage
 // collected.
 func NewBlockEncrypter(suite uint16, key []byte) (Encrypter, error) {
@@ -32,15 +33,17 @@ func NewBlockEncrypter(suite uint16, key []byte) (Encrypter, error) {
 	return b, nil
 }
 
-// hostBlock is an AES block encrypter whose key lives in the host's table.
+// hostBlock is a header protection cipher whose key lives in the host's
+// table.
 type hostBlock struct {
 	handle uint32
 }
 
 func (b *hostBlock) BlockSize() int { return 16 }
 
-// Encrypt encrypts the first block of src into dst, as cipher.Block does:
-// dst and src may be the same block but must not overlap otherwise.
+// Encrypt writes the mask of the sample in src's first 16 bytes to dst's
+// first 16 bytes; as with cipher.Block, dst and src may be the same block
+// but must not overlap otherwise.
 func (b *hostBlock) Encrypt(dst, src []byte) {
 	if len(src) < 16 {
 		panic("hostcrypto: input not full block")

@@ -55,9 +55,12 @@
 // must not otherwise overlap it: that is ErrnoInval, like the panic of
 // crypto/cipher. A pointer and length outside the guest's memory is
 // ErrnoFault, an unknown handle ErrnoBadf, a full handle table ErrnoMfile.
-// block_new takes an AES-GCM suite and its header protection key;
-// block_encrypt encrypts one 16-byte block (in may equal out), the header
-// protection mask of RFC 9001 section 5.4.3, which costs about 1 µs in
+// block_new takes a suite and its header protection key; block_encrypt
+// turns a 16-byte sample at in into a 16-byte header protection mask at
+// out (in may equal out): the AES-ECB encryption of the sample for the
+// AES-GCM suites (RFC 9001 section 5.4.3), the first 16 bytes of the
+// ChaCha20 block whose counter and nonce are the sample for
+// ChaCha20-Poly1305 (section 5.4.4). Either costs about 1 µs inside
 // WebAssembly. key_close releases either kind of handle.
 // Handles live in a per-module table of at most MaxKeys entries, freed
 // when the module exits.
@@ -112,8 +115,9 @@ var (
 	ErrOpen = errors.New("hostcrypto: message authentication failed")
 )
 
-// Encrypter encrypts single 16-byte blocks: the part of cipher.Block that
-// header protection uses.
+// Encrypter computes header protection masks: Encrypt writes the 16-byte
+// mask of the 16-byte sample src to dst (for AES, the block encryption of
+// src, as cipher.Block does).
 type Encrypter interface {
 	BlockSize() int
 	Encrypt(dst, src []byte)

@@ -14,8 +14,9 @@ func NewAEAD(suite uint16, key []byte) (cipher.AEAD, error) {
 	return nil, ErrUnavailable
 }
 
-// NewBlockEncrypter returns an AES block encrypter for the header
-// protection key of an AES-GCM suite, running in the host. Without host
+// NewBlockEncrypter returns the header protection mask function of a
+// TLS 1.3 cipher suite for its header protection key, running in the
+// host. Without host
 // crypto it returns ErrUnavailable.
 func NewBlockEncrypter(suite uint16, key []byte) (Encrypter, error) {
 	return nil, ErrUnavailable
