@@ -10,7 +10,8 @@ import (
 
 // FuzzCryptoCalls calls the host crypto functions with arbitrary guest
 // memory and arguments on a table holding one key of each suite: they
-// must answer a known errno and never panic. Handle 4 is an AES block. Input: function selector,
+// must answer a known errno and never panic. Handles 4 and 5 are AES and ChaCha20
+// header protection keys. Input: function selector,
 // seven little-endian u32 arguments, then the start of guest memory.
 func FuzzCryptoCalls(f *testing.F) {
 	seed := func(fn byte, args []uint32, mem []byte) []byte {
@@ -35,6 +36,7 @@ func FuzzCryptoCalls(f *testing.F) {
 	f.Add(seed(3, []uint32{2}, nil))
 	f.Add(seed(4, []uint32{hostcrypto.SuiteAES256GCM, cKey, 32, cHandle}, mem))
 	f.Add(seed(5, []uint32{4, 160, 160}, mem))
+	f.Add(seed(5, []uint32{5, 160, 176}, mem))
 	mod := newMemModule(f)
 	tb := newCryptoTable(8)
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -58,6 +60,7 @@ func FuzzCryptoCalls(f *testing.F) {
 		}
 		b, _ := aes.NewCipher(make([]byte, 16))
 		tb.add(hostKey{block: b})
+		tb.add(hostKey{block: &chachaBlock{}})
 		var stack [7]uint64
 		for i := range stack {
 			stack[i] = uint64(binary.LittleEndian.Uint32(data[1+4*i:]))
