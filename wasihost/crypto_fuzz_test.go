@@ -9,10 +9,10 @@ import (
 )
 
 // FuzzCryptoCalls calls the host crypto functions with arbitrary guest
-// memory and arguments on a table holding one key of each suite: they
-// must answer a known errno and never panic. Handles 4 and 5 are AES and ChaCha20
-// header protection keys. Input: function selector,
-// seven little-endian u32 arguments, then the start of guest memory.
+// memory and arguments on a table holding an AEAD of each suite (handles
+// 1-3) and AES and ChaCha20 header protection keys (4, 5): they must
+// answer a known errno and never panic. Input: function selector, seven
+// little-endian u32 arguments, then the start of guest memory.
 func FuzzCryptoCalls(f *testing.F) {
 	seed := func(fn byte, args []uint32, mem []byte) []byte {
 		b := []byte{fn}
