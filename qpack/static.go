@@ -21,7 +21,7 @@ var (
 func init() {
 	for i := len(staticTable) - 1; i >= 0; i-- {
 		e := staticTable[i]
-		staticExact[fieldKey{e.name, e.value}] = uint64(i)
+		staticExact[fieldKey(e)] = uint64(i)
 		staticName[e.name] = uint64(i)
 	}
 }

@@ -73,6 +73,3 @@ func (t *dynTable) add(name, value string) {
 	t.entries = append(t.entries, tableEntry{name: name, value: value})
 	t.size += uint64(len(name)+len(value)) + entryOverhead
 }
-
-// len returns the number of live entries.
-func (t *dynTable) len() int { return len(t.entries) - t.head }

@@ -46,7 +46,7 @@ func guestWasm(t testing.TB) []byte {
 			return
 		}
 		out := filepath.Join(guest.dir, "guest.wasm")
-		gotool := filepath.Join(runtime.GOROOT(), "bin", "go")
+		gotool := "go"
 		cmd := exec.Command(gotool, "build", "-o", out, "./testdata/guest")
 		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
 		if msg, err := cmd.CombinedOutput(); err != nil {

@@ -3,8 +3,6 @@ package wasihost
 import (
 	"net/netip"
 	"sync"
-
-	"github.com/h3wasi/h3wasi/wasi"
 )
 
 // firstFD is the first guest descriptor of a socket. wazero numbers its
@@ -172,12 +170,4 @@ func (t *table) autobind(s *socket) uint32 {
 		any = netip.IPv6Unspecified()
 	}
 	return t.bind(s, netip.AddrPortFrom(any, 0))
-}
-
-// family returns the ABI address family of a socket.
-func (s *socket) family() uint8 {
-	if s.v6 {
-		return wasi.AFInet6
-	}
-	return wasi.AFInet4
 }

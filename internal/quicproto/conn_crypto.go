@@ -136,9 +136,6 @@ func (r *cryptoRecv) consume(n int) {
 	r.have.RemoveBelow(r.off)
 }
 
-// pendingGap reports whether out-of-order data waits for a gap to fill.
-func (r *cryptoRecv) pendingGap() bool { return !r.have.IsEmpty() && r.have.At(0).Start != r.off }
-
 // sendOffHint is the offset the next chunk will most likely start at, for sizing a frame.
 func (s *cryptoSend) sendOffHint() uint64 {
 	if !s.lost.IsEmpty() {

@@ -21,8 +21,6 @@ type testConn struct {
 	peer *Conn // its real peer, used for keys and connection IDs only
 	addr netip.AddrPort
 	buf  []byte
-	// sent collects the frames the connection sent since the last readFrames.
-	sent []sentFrameView
 }
 
 // sentFrameView is one frame the connection sent.

@@ -143,7 +143,7 @@ func FuzzStreamSend(f *testing.F) {
 				i := int(ops.uint(8)) % len(sent)
 				c := sent[i]
 				sent = append(sent[:i], sent[i+1:]...)
-				if ops.b != nil && len(ops.b) > 0 && ops.b[0]&1 == 0 {
+				if len(ops.b) > 0 && ops.b[0]&1 == 0 {
 					s.OnAck(c.Offset, len(c.Data), c.Fin)
 				} else {
 					s.OnLost(c.Offset, len(c.Data), c.Fin)
