@@ -17,8 +17,11 @@ import (
 
 // Host crypto offload: the functions of the hostcrypto.ModuleName host
 // module (see package wasi/hostcrypto for the ABI) seal and open packets
-// with native AEADs, in place in guest memory. Keys live in a bounded
-// per-module table; calls allocate nothing.
+// with native AEADs, in place in guest memory, and compute header
+// protection masks. Keys live in a bounded per-module table; the seal,
+// open and mask calls allocate nothing. The module is always offered (and
+// advertised through hostcrypto.EnvVar); only guests built with the
+// h3wasi_hostcrypto tag import it.
 
 // hostKey is one entry of a crypto table: an AEAD (aead_new) or a header
 // protection cipher (block_new).
