@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"runtime"
 	"strings"
 	"testing"
@@ -17,8 +18,14 @@ func TestDemo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a wasm module (about 10 s): skipped with -short")
 	}
+	for _, hostCrypto := range []bool{false, true} {
+		t.Run(fmt.Sprint("hostcrypto=", hostCrypto), func(t *testing.T) { testDemo(t, hostCrypto) })
+	}
+}
+
+func testDemo(t *testing.T, hostCrypto bool) {
 	var out, errOut bytes.Buffer
-	if err := runDemo(context.Background(), &out, &errOut, 256<<10, 20); err != nil {
+	if err := runDemo(context.Background(), &out, &errOut, 256<<10, 20, hostCrypto); err != nil {
 		t.Fatalf("demo: %v\nstdout:\n%s\nstderr:\n%s", err, out.String(), errOut.String())
 	}
 	for _, want := range []string{

@@ -1,6 +1,6 @@
 // Command h3 is h3wasi's command-line tool.
 //
-//	h3 demo [--size BYTES] [--streams N]
+//	h3 demo [--size BYTES] [--streams N] [--hostcrypto=false]
 //
 // compiles the QUIC echo server of examples/quicecho to WebAssembly (it needs the
 // go command and this module's source), runs it under wasihost with loopback-only
