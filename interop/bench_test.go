@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/h3wasi/h3wasi/wasi"
+
+	"github.com/h3wasi/h3wasi/internal/memconn"
 )
 
 // The benchmarks run h3wasi against itself and quic-go against itself in one process, in
@@ -99,7 +101,7 @@ func BenchmarkHandshake(b *testing.B) {
 		b.Run("net=mem/stack="+st.name(), func(b *testing.B) {
 			var srv tport
 			benchHandshakes(b, func() (tport, net.Addr) {
-				spc, cpc := memPair()
+				spc, cpc := memconn.Pair()
 				srv = st.transport(spc)
 				ln, err := srv.listen(serverTLS(), nil)
 				if err != nil {

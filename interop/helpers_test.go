@@ -16,6 +16,8 @@ import (
 
 	"github.com/h3wasi/h3wasi/netsim"
 	"github.com/h3wasi/h3wasi/wasi"
+
+	"github.com/h3wasi/h3wasi/internal/memconn"
 )
 
 func TestMain(m *testing.M) {
@@ -186,7 +188,7 @@ func udpSockets(t testing.TB) (net.PacketConn, net.PacketConn) {
 }
 
 func memSockets(testing.TB) (net.PacketConn, net.PacketConn) {
-	s, c := memPair()
+	s, c := memconn.Pair()
 	return s, c
 }
 

@@ -5,6 +5,8 @@ import (
 	"io"
 	"testing"
 	"time"
+
+	"github.com/h3wasi/h3wasi/internal/memconn"
 )
 
 // BenchmarkTransfer moves 64 KiB chunks on one stream between two transports joined by an
@@ -13,7 +15,7 @@ import (
 //	go test -run '^$' -bench Transfer -benchmem ./quic
 //	GOOS=wasip1 GOARCH=wasm go test -exec /tmp/wasmexec -run '^$' -bench Transfer ./quic
 func BenchmarkTransfer(b *testing.B) {
-	spc, cpc := memPair()
+	spc, cpc := memconn.Pair()
 	st, ct := &Transport{Conn: spc}, &Transport{Conn: cpc}
 	defer st.Close()
 	defer ct.Close()
@@ -66,7 +68,7 @@ func BenchmarkTransfer(b *testing.B) {
 func BenchmarkHandshake(b *testing.B) {
 	b.ReportAllocs()
 	for range b.N {
-		spc, cpc := memPair()
+		spc, cpc := memconn.Pair()
 		st, ct := &Transport{Conn: spc}, &Transport{Conn: cpc}
 		if _, err := st.Listen(serverTLS(), nil); err != nil {
 			b.Fatal(err)
