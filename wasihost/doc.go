@@ -27,6 +27,17 @@
 // it. The environment variable wasi.WakeEnv tells the module which
 // mechanism it has.
 //
+// # Host crypto
+//
+// Every module also gets the host module "h3wasi_crypto", with which a guest
+// built with -tags h3wasi_hostcrypto (package wasi/hostcrypto) seals and
+// opens its QUIC packets and computes header-protection masks natively: one
+// host call per packet instead of tens of microseconds of pure-Go AEAD in
+// the guest. Keys live in a bounded per-module table, cleared when the module
+// exits; every pointer and length is checked. The host sets
+// H3WASI_HOSTCRYPTO=1 in the module's environment, and refuses, before it
+// starts, a module that imports an h3wasi_crypto function it does not offer.
+//
 // # Limits
 //
 // The module's stdin is reserved for the doorbell. sock_shutdown closes a
