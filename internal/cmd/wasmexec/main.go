@@ -20,7 +20,9 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 
 	"github.com/h3wasi/h3wasi/wasihost"
 )
@@ -54,7 +56,13 @@ func run(path string, args []string) int {
 		// Go's os.Getwd on wasip1 reads $PWD.
 		env = append(env, "PWD="+wd)
 	}
-	code, err := wasihost.Run(context.Background(), bin, wasihost.Config{
+	// A guest cannot be preempted: one spinning in a loop never reaches its
+	// own test timeout, and go test then sends us SIGQUIT, whose default
+	// stack dump shows only the host's goroutines. Stop the module instead
+	// and say so in one line.
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGQUIT, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	code, err := wasihost.Run(ctx, bin, wasihost.Config{
 		Args:        append([]string{filepath.Base(path)}, args...),
 		Env:         env,
 		Stdout:      os.Stdout,
@@ -66,6 +74,12 @@ func run(path string, args []string) int {
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "wasmexec:", err)
+	}
+	if ctx.Err() != nil {
+		fmt.Fprintln(os.Stderr, "wasmexec: stopped the module on a signal (a guest that never yields, e.g. a test spinning in a loop, cannot reach its own -test.timeout)")
+		if code == 0 {
+			code = 2
+		}
 	}
 	return code
 }
