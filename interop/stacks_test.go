@@ -2,15 +2,14 @@ package interop
 
 import (
 	"context"
-	"crypto/ed25519"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"io"
-	"math/big"
 	"net"
 	"sync"
 	"time"
+
+	"github.com/h3wasi/h3wasi/internal/selfsigned"
 
 	quicgo "github.com/quic-go/quic-go"
 
@@ -204,27 +203,7 @@ func (c qgConn) ReceiveDatagram(ctx context.Context) ([]byte, error) {
 // ---- certificates
 
 var testCert = sync.OnceValues(func() (tls.Certificate, *x509.CertPool) {
-	priv := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "h3wasi interop"},
-		DNSNames:              []string{"localhost"},
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv4(10, 0, 0, 1)},
-		NotBefore:             time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC),
-		NotAfter:              time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(nil, tmpl, tmpl, priv.Public(), priv)
-	if err != nil {
-		panic(err)
-	}
-	leaf, _ := x509.ParseCertificate(der)
-	pool := x509.NewCertPool()
-	pool.AddCert(leaf)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: priv, Leaf: leaf}, pool
+	return selfsigned.MustFixed("h3wasi interop", []string{"localhost"}, net.IPv4(127, 0, 0, 1), net.IPv4(10, 0, 0, 1))
 })
 
 const alpn = "h3wasi-interop"

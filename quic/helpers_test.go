@@ -2,15 +2,14 @@ package quic
 
 import (
 	"context"
-	"crypto/ed25519"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"math/big"
 	"net"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/h3wasi/h3wasi/internal/selfsigned"
 
 	"github.com/h3wasi/h3wasi/netsim"
 	"github.com/h3wasi/h3wasi/wasi"
@@ -19,27 +18,7 @@ import (
 // testCert is a self-signed Ed25519 certificate for "localhost" and 127.0.0.1 (Ed25519
 // keeps handshakes cheap under WebAssembly too).
 var testCert = sync.OnceValues(func() (tls.Certificate, *x509.CertPool) {
-	priv := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "h3wasi quic test"},
-		DNSNames:              []string{"localhost"},
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
-		NotBefore:             time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC),
-		NotAfter:              time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(nil, tmpl, tmpl, priv.Public(), priv)
-	if err != nil {
-		panic(err)
-	}
-	leaf, _ := x509.ParseCertificate(der)
-	pool := x509.NewCertPool()
-	pool.AddCert(leaf)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: priv, Leaf: leaf}, pool
+	return selfsigned.MustFixed("h3wasi quic test", []string{"localhost"}, net.IPv4(127, 0, 0, 1))
 })
 
 func serverTLS() *tls.Config {

@@ -1,44 +1,19 @@
 package quicproto
 
 import (
-	"crypto/ed25519"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"math/big"
 	"math/rand/v2"
 	"sync"
 	"testing"
-	"time"
+
+	"github.com/h3wasi/h3wasi/internal/selfsigned"
 )
 
 // testCert is a self-signed Ed25519 certificate (fixed-size signatures keep packet sizes,
 // hence simulated traces, reproducible).
 var testCert = sync.OnceValues(func() (tls.Certificate, *x509.CertPool) {
-	seed := make([]byte, ed25519.SeedSize)
-	priv := ed25519.NewKeyFromSeed(seed)
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "h3wasi test"},
-		DNSNames:              []string{"example.test"},
-		NotBefore:             time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC),
-		NotAfter:              time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(nil, tmpl, tmpl, priv.Public(), priv)
-	if err != nil {
-		panic(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		panic(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: priv, Leaf: cert}, pool
+	return selfsigned.MustFixed("h3wasi test", []string{"example.test"})
 })
 
 // testConfigs returns client and server configurations with seeded randomness.

@@ -8,18 +8,16 @@
 package app
 
 import (
-	"crypto/ed25519"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"sync"
-	"time"
+
+	"github.com/h3wasi/h3wasi/internal/selfsigned"
 )
 
 // Operations of a request.
@@ -183,30 +181,7 @@ func Data(seed, n int) []byte {
 // and a pool trusting it. It is deterministic, so the guests and the tests build the
 // same one; it is a test certificate and nothing else.
 var Cert = sync.OnceValues(func() (tls.Certificate, *x509.CertPool) {
-	priv := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "h3wasi wasm interop"},
-		DNSNames:              []string{"localhost"},
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
-		NotBefore:             time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC),
-		NotAfter:              time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(nil, tmpl, tmpl, priv.Public(), priv)
-	if err != nil {
-		panic(err)
-	}
-	leaf, err := x509.ParseCertificate(der)
-	if err != nil {
-		panic(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(leaf)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: priv, Leaf: leaf}, pool
+	return selfsigned.MustFixed("h3wasi wasm interop", []string{"localhost"}, net.IPv4(127, 0, 0, 1))
 })
 
 // ServerTLS is the servers' TLS configuration.
