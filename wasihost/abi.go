@@ -45,7 +45,8 @@ func (t *table) export(b wazero.HostModuleBuilder) {
 		fn := f.fn
 		n := f.params
 		b.NewFunctionBuilder().
-			WithGoModuleFunction(api.GoModuleFunc(func(_ context.Context, mod api.Module, stack []uint64) {
+			WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, mod api.Module, stack []uint64) {
+				t.stop.checkStop(ctx, mod)
 				var p [8]uint32
 				for i := 0; i < n; i++ {
 					p[i] = uint32(stack[i])

@@ -58,6 +58,7 @@ func (c *chachaBlock) Encrypt(dst, src []byte) {
 // (wasip1 modules have one thread), and the table is cleared only after
 // the module has returned, so it needs no lock.
 type cryptoTable struct {
+	stop *stopFlag
 	max  int
 	keys []hostKey // handle h is keys[h-1]; zero: free
 	free []uint32  // free handles, reused last-in first-out
@@ -304,7 +305,7 @@ func (t *cryptoTable) instantiate(ctx context.Context, r wazero.Runtime) error {
 		{"block_encrypt", 3, t.blockEncrypt},
 	}
 	for _, f := range fns {
-		exportI32(b, f.name, f.params, f.fn)
+		exportI32(b, t.stop, f.name, f.params, f.fn)
 	}
 	if _, err := b.Instantiate(ctx); err != nil {
 		return fmt.Errorf("wasihost: %s: %w", hostcrypto.ModuleName, err)
@@ -327,13 +328,14 @@ func u32s(stack []uint64) (p [8]uint32) {
 
 // exportI32 exports fn, taking n i32 parameters and returning an i32
 // errno, from the host module being built.
-func exportI32(b wazero.HostModuleBuilder, name string, n int, fn cryptoFunc) {
+func exportI32(b wazero.HostModuleBuilder, stop *stopFlag, name string, n int, fn cryptoFunc) {
 	params := make([]api.ValueType, n)
 	for i := range params {
 		params[i] = api.ValueTypeI32
 	}
 	b.NewFunctionBuilder().
-		WithGoModuleFunction(api.GoModuleFunc(func(_ context.Context, mod api.Module, stack []uint64) {
+		WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, mod api.Module, stack []uint64) {
+			stop.checkStop(ctx, mod)
 			stack[0] = uint64(fn(mod, stack[:n]))
 		}), params, []api.ValueType{api.ValueTypeI32}).
 		Export(name)

@@ -256,15 +256,17 @@ func TestModuleDiesMidTransfer(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		kill     string // datagram that ends the module; "" cancels ctx
+		trusted  bool
 		wantCode int
 		wantErr  bool
 	}{
-		{"exit", "exit 5", 5, false},
-		{"trap", "trap", 1, true},
-		{"cancel", "", 1, true},
+		{"exit", "exit 5", false, 5, false},
+		{"trap", "trap", false, 1, true},
+		{"cancel", "", false, 1, true},
+		{"cancel-trusted", "", true, 1, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p := start(t, Config{}, "echo", "127.0.0.1:0")
+			p := start(t, Config{Trusted: tc.trusted}, "echo", "127.0.0.1:0")
 			laddr := p.expect(t, "LISTEN")
 			addr := net.UDPAddrFromAddrPort(netip.MustParseAddrPort(laddr))
 			c, err := net.DialUDP("udp", nil, addr)
@@ -320,18 +322,45 @@ func TestModuleDiesMidTransfer(t *testing.T) {
 }
 
 // TestCancelSleepingModule: ending ctx stops a module asleep in a timer
-// (wazero alone would sleep through it).
+// (wazero alone would sleep through it), Trusted or not.
 func TestCancelSleepingModule(t *testing.T) {
-	p := start(t, Config{}, "sleep")
-	p.expect(t, "SLEEPING")
-	p.cancel()
-	select {
-	case <-p.Done():
-	case <-time.After(10 * time.Second):
-		t.Fatal("cancel did not stop a sleeping module")
+	for _, trusted := range []bool{false, true} {
+		t.Run(fmt.Sprintf("trusted=%v", trusted), func(t *testing.T) {
+			p := start(t, Config{Trusted: trusted}, "sleep")
+			p.expect(t, "SLEEPING")
+			p.cancel()
+			select {
+			case <-p.Done():
+			case <-time.After(10 * time.Second):
+				t.Fatal("cancel did not stop a sleeping module")
+			}
+			if _, err := p.Wait(); err == nil {
+				t.Fatal("a cancelled module reported success")
+			}
+		})
 	}
-	if _, err := p.Wait(); err == nil {
-		t.Fatal("a cancelled module reported success")
+}
+
+// TestCancelBusyModule: ending ctx stops a module (not Trusted) whose
+// goroutines only compute, or that spins in a loop that never calls the host.
+func TestCancelBusyModule(t *testing.T) {
+	for _, tc := range []struct{ scenario, ready string }{
+		{"compute", "COMPUTING"},
+		{"spin", "SPINNING"},
+	} {
+		t.Run(tc.scenario, func(t *testing.T) {
+			p := start(t, Config{}, tc.scenario)
+			p.expect(t, tc.ready)
+			p.cancel()
+			select {
+			case <-p.Done():
+			case <-time.After(30 * time.Second):
+				t.Fatal("cancel did not stop a busy module")
+			}
+			if _, err := p.Wait(); err == nil {
+				t.Fatal("a cancelled module reported success")
+			}
+		})
 	}
 }
 

@@ -38,7 +38,8 @@ type pollState struct {
 func (t *table) exportPoll(b wazero.HostModuleBuilder) {
 	params := []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}
 	b.NewFunctionBuilder().
-		WithGoModuleFunction(api.GoModuleFunc(func(_ context.Context, mod api.Module, stack []uint64) {
+		WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, mod api.Module, stack []uint64) {
+			t.stop.checkStop(ctx, mod)
 			stack[0] = uint64(t.pollOneoff(mod, uint32(stack[0]), uint32(stack[1]), uint32(stack[2]), uint32(stack[3])))
 		}), params, []api.ValueType{api.ValueTypeI32}).
 		Export("poll_oneoff")

@@ -33,6 +33,7 @@ type table struct {
 	max    int
 	ring   func(fd int32) // for watchers; nil without watcher goroutines
 	bell   *doorbell      // for the inline poll; nil without it
+	stop   *stopFlag
 	pollState
 
 	mu     sync.Mutex

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"time"
@@ -45,6 +46,22 @@ func main() {
 	case "sleep":
 		fmt.Println("SLEEPING")
 		time.Sleep(time.Hour)
+	case "compute":
+		// Goroutines that only compute: the scheduler still reads the clock.
+		fmt.Println("COMPUTING")
+		for range 2 {
+			go func() {
+				for {
+					spinFor(1000)
+					runtime.Gosched()
+				}
+			}()
+		}
+		spinFor(-1)
+	case "spin":
+		// One goroutine in a loop that never calls the host.
+		fmt.Println("SPINNING")
+		spinFor(-1)
 	case "resolve":
 		a, err := wasi.ResolveUDPAddr("udp", args[0])
 		fmt.Println("RESOLVED", a, err)
@@ -218,4 +235,19 @@ func leak(n int) {
 		listen("127.0.0.1:0")
 	}
 	os.Exit(7)
+}
+
+// sink keeps spinFor's work from being optimized away.
+var sink uint64
+
+// spinFor runs n rounds of arithmetic (forever if n < 0) with no host call.
+func spinFor(n int) {
+	x := sink
+	for i := 0; n < 0 || i < n; i++ {
+		x = x*6364136223846793005 + 1442695040888963407
+		if x == 42 {
+			sink = x
+		}
+	}
+	sink = x
 }
