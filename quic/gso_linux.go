@@ -17,8 +17,6 @@ import (
 const (
 	solUDP     = 17  // SOL_UDP
 	udpSegment = 103 // UDP_SEGMENT
-	maxGSOSegs = 64  // the kernel's UDP_MAX_SEGMENTS
-	maxGSOSize = 65000
 )
 
 // gso sends batches of datagrams through one *net.UDPConn.
@@ -63,8 +61,6 @@ func (g *gso) write(b []byte, seg int, to netip.AddrPort) error {
 	}
 	return err
 }
-
-var errGSOUnsupported = errors.New("quic: UDP segmentation offload unavailable")
 
 // Generic receive offload (Linux UDP_GRO): the kernel hands over a run of datagrams of
 // one flow in a single read, with their segment size in a control message, so the

@@ -3,24 +3,17 @@
 package quic
 
 import (
-	"errors"
 	"net"
 	"net/netip"
 )
 
-// gso is Linux's UDP segmentation offload; elsewhere datagrams go out one by one.
+// gso is Linux's UDP segmentation offload; elsewhere datagrams go out one by one
+// (unless the PacketConn is a SegmentWriter).
 type gso struct{}
-
-const (
-	maxGSOSegs = 1
-	maxGSOSize = 0
-)
 
 func newGSO(net.PacketConn) *gso { return nil }
 
 func (*gso) write([]byte, int, netip.AddrPort) error { return errGSOUnsupported }
-
-var errGSOUnsupported = errors.New("quic: UDP segmentation offload unavailable")
 
 // gro is Linux's UDP receive offload; elsewhere datagrams are read one by one.
 type gro struct{}

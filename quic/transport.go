@@ -30,8 +30,8 @@ type Transport struct {
 	closeErr error
 	epoch    time.Time
 	apc      addrPortConn
-	gso      *gso // segmentation offload, when the socket has it
-	gro      *gro // receive offload, when the socket has it
+	gso      segmentWriter // segmentation offload, when the socket has it
+	gro      *gro          // receive offload, when the socket has it
 	server   *quicproto.Endpoint
 	ln       *Listener
 	clients  []clientEndpoint
@@ -84,7 +84,7 @@ func (t *Transport) start() error {
 	t.epoch = time.Now()
 	t.apc, _ = t.Conn.(addrPortConn)
 	t.conns = make(map[*quicproto.Conn]*Conn)
-	t.gso = newGSO(t.Conn)
+	t.gso = newSegmentWriter(t.Conn)
 	t.sendBuf = getBuf()
 	t.gro = newGRO(t.Conn)
 	t.loopDone = make(chan struct{})

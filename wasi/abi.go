@@ -47,6 +47,22 @@ const (
 // Without the variable the guest polls.
 const WakeEnv = "H3WASI_SOCKET_WAKE"
 
+// Segmented sends, an extension of wasihost's (see WriteSegments in the
+// package doc): the import module ExtModuleName offers
+//
+//	send_segments(fd, buf, buf_len, seg_size, *addr, port, *nwritten) -> errno
+//
+// which sends buf_len bytes at buf as datagrams of seg_size bytes (the last
+// may be shorter) to one address (an address record as for sock_send_to),
+// and stores the bytes sent, a whole number of datagrams, in *nwritten. It
+// answers EAGAIN only when it sent nothing. A host that offers it sets
+// SegmentsEnv to SegmentsABIVersion.
+const (
+	ExtModuleName      = "h3wasi_sock"
+	SegmentsEnv        = "H3WASI_SEGMENTS"
+	SegmentsABIVersion = "1"
+)
+
 // Values of WakeEnv.
 const (
 	WakeStdin = "stdin"

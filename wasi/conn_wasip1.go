@@ -167,9 +167,9 @@ func (c *udpConn) ReadFrom(b []byte) (int, net.Addr, error) {
 	return n, net.UDPAddrFromAddrPort(from), nil
 }
 
-// send is one non-blocking sock_send_to.
-func (c *udpConn) send(b []byte, to netip.AddrPort) (int, syscall.Errno) {
-	var raw [16]byte
+// wasiAddrOf fills raw with to's address in the socket's family and returns
+// the address record pointing to it.
+func (c *udpConn) wasiAddrOf(raw *[16]byte, to netip.AddrPort) (wasiAddr, syscall.Errno) {
 	ip := to.Addr()
 	wa := wasiAddr{buf: ptr(&raw[0])}
 	switch {
@@ -178,17 +178,27 @@ func (c *udpConn) send(b []byte, to netip.AddrPort) (int, syscall.Errno) {
 		copy(raw[:], raw4[:])
 		wa.bufLen = 4
 	case c.family == AFInet6:
-		raw = ip.As16()
+		*raw = ip.As16()
 		wa.bufLen = 16
 	default:
-		return 0, syscall.EAFNOSUPPORT
+		return wa, syscall.EAFNOSUPPORT
+	}
+	return wa, 0
+}
+
+// send is one non-blocking sock_send_to.
+func (c *udpConn) send(b []byte, to netip.AddrPort) (int, syscall.Errno) {
+	var raw [16]byte
+	wa, errno := c.wasiAddrOf(&raw, to)
+	if errno != 0 {
+		return 0, errno
 	}
 	var iov iovec
 	if len(b) > 0 {
 		iov = iovec{buf: ptr(&b[0]), bufLen: uint32(len(b))}
 	}
 	var n uint32
-	errno := sock_send_to(c.fd, &iov, 1, &wa, uint32(to.Port()), 0, &n)
+	errno = sock_send_to(c.fd, &iov, 1, &wa, uint32(to.Port()), 0, &n)
 	runtime.KeepAlive(b)
 	return int(n), errno
 }

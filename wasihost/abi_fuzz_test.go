@@ -52,6 +52,8 @@ func FuzzSocketCalls(f *testing.F) {
 	f.Add(seed(2, []uint32{firstFD, 20, 1, 0, 9, 0, 40}, iov))
 	f.Add(seed(3, []uint32{firstFD, 20, 2, 0, 0, 44, 48, 52}, iov))
 	f.Add(seed(8, []uint32{0, 9, 0, 0, 0, 100, 8, 104}, []byte("localhost")))
+	// send_segments: "hello" as datagrams of 2 bytes to 127.0.0.1:9.
+	f.Add(seed(9, []uint32{firstFD, 32, 5, 2, 0, 9, 40}, iov))
 	mod := newMemModule(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) < 33 {
@@ -74,8 +76,9 @@ func FuzzSocketCalls(f *testing.F) {
 			t.Fatalf("open: %v", errno)
 		}
 		fns := []hostFunc{tb.sockOpen, tb.sockBind, tb.sockSendTo, tb.sockRecvFrom,
-			tb.sockGetlocaladdr, tb.sockSetsockopt, tb.sockGetsockopt, tb.sockShutdown, tb.sockGetaddrinfo}
-		nparams := []int{3, 3, 7, 8, 3, 5, 5, 2, 8}
+			tb.sockGetlocaladdr, tb.sockSetsockopt, tb.sockGetsockopt, tb.sockShutdown, tb.sockGetaddrinfo,
+			tb.sendSegments}
+		nparams := []int{3, 3, 7, 8, 3, 5, 5, 2, 8, 7}
 		i := int(fn) % len(fns)
 		errno := fns[i](mod, p[:nparams[i]])
 		if errno > 76 {

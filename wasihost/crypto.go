@@ -12,6 +12,7 @@ import (
 	"golang.org/x/crypto/chacha20"
 	"golang.org/x/crypto/chacha20poly1305"
 
+	"github.com/h3wasi/h3wasi/wasi"
 	"github.com/h3wasi/h3wasi/wasi/hostcrypto"
 )
 
@@ -347,12 +348,19 @@ func exportI32(b wazero.HostModuleBuilder, stop *stopFlag, name string, n int, f
 func checkCryptoImports(m wazero.CompiledModule) error {
 	known := map[string]int{"aead_new": 4, "aead_seal": 7, "aead_open": 7, "key_close": 1,
 		"block_new": 4, "block_encrypt": 3}
+	knownSock := map[string]int{"send_segments": 7}
 	for _, f := range m.ImportedFunctions() {
 		mod, name, _ := f.Import()
-		if mod != hostcrypto.ModuleName {
+		var n int
+		var ok bool
+		switch mod {
+		case hostcrypto.ModuleName:
+			n, ok = known[name]
+		case wasi.ExtModuleName:
+			n, ok = knownSock[name]
+		default:
 			continue
 		}
-		n, ok := known[name]
 		if !ok || len(f.ParamTypes()) != n || len(f.ResultTypes()) != 1 {
 			return fmt.Errorf("wasihost: the module imports %s.%s, which this host does not offer "+
 				"(it implements host crypto ABI %s=%s; the module was built with -tags h3wasi_hostcrypto for another version)",

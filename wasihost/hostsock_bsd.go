@@ -16,3 +16,6 @@ func (s *hostSocket) recvFrom(b []byte) (int, netip.AddrPort, error) {
 	}
 	return n, fromSockaddr(sa), nil
 }
+
+// sendSegmented: no segmentation offload here; sendRuns sends one by one.
+func (s *hostSocket) sendSegmented([]byte, int, netip.AddrPort) error { return errNoGSO }

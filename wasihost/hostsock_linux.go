@@ -44,3 +44,24 @@ func netPort(p *uint16) uint16 {
 	b := (*[2]byte)(unsafe.Pointer(p))
 	return uint16(b[0])<<8 | uint16(b[1])
 }
+
+// sendSegmented sends b, datagrams of seg bytes (the last may be shorter),
+// with one UDP_SEGMENT sendmsg; errNoGSO if the kernel cannot segment.
+func (s *hostSocket) sendSegmented(b []byte, seg int, to netip.AddrPort) error {
+	sa, err := s.sockaddr(to)
+	if err != nil {
+		return err
+	}
+	if s.gsoCmsg == nil {
+		s.gsoCmsg = make([]byte, unix.CmsgSpace(2))
+		h := (*unix.Cmsghdr)(unsafe.Pointer(&s.gsoCmsg[0]))
+		h.Level, h.Type = unix.SOL_UDP, unix.UDP_SEGMENT
+		h.SetLen(unix.CmsgLen(2))
+	}
+	*(*uint16)(unsafe.Pointer(&s.gsoCmsg[unix.CmsgLen(0)])) = uint16(seg)
+	_, err = unix.SendmsgN(s.fd, b, s.gsoCmsg, sa, 0)
+	if err != nil && isNoGSO(err) {
+		return errNoGSO
+	}
+	return err
+}

@@ -15,13 +15,16 @@ const doorbellSupported = false
 
 var errNoSockets = errors.New("wasihost: sockets are not supported on this platform")
 
-type hostSocket struct{}
+type hostSocket struct{ noGSO bool }
 
 func openHostSocket(bool) (*hostSocket, error) { return nil, errNoSockets }
 
 func (*hostSocket) bind(netip.AddrPort) error                  { return errNoSockets }
 func (*hostSocket) localAddr() (netip.AddrPort, error)         { return netip.AddrPort{}, errNoSockets }
 func (*hostSocket) sendTo([]byte, netip.AddrPort) (int, error) { return 0, errNoSockets }
+func (*hostSocket) sendSegmented([]byte, int, netip.AddrPort) error {
+	return errNoSockets
+}
 func (*hostSocket) recvFrom([]byte) (int, netip.AddrPort, error) {
 	return 0, netip.AddrPort{}, errNoSockets
 }

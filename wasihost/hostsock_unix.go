@@ -26,6 +26,10 @@ type hostSocket struct {
 	v6   bool
 	sa4  unix.SockaddrInet4 // reused destination: sendto allocates nothing
 	sa6  unix.SockaddrInet6
+	// noGSO is set once the kernel refused a segmented send; gsoCmsg is
+	// the UDP_SEGMENT control message, rewritten for each run (Linux).
+	noGSO   bool
+	gsoCmsg []byte
 }
 
 func openHostSocket(v6 bool) (*hostSocket, error) {

@@ -122,6 +122,11 @@ func Start(ctx context.Context, wasm []byte, cfg Config) (*Process, error) {
 	p := &Process{table: newTable(cfg.Policy, max, ring), done: make(chan struct{}),
 		crypto: newCryptoTable(hostcrypto.MaxKeys), stop: new(stopFlag)}
 	p.table.stop, p.crypto.stop = p.stop, p.stop
+	if err := p.table.exportSegments(ctx, r); err != nil {
+		bell.close()
+		r.Close(ctx)
+		return nil, fmt.Errorf("wasihost: %w", err)
+	}
 	if err := p.crypto.instantiate(ctx, r); err != nil {
 		bell.close()
 		r.Close(ctx)
@@ -236,12 +241,13 @@ func moduleConfig(cfg Config, bell *doorbell) wazero.ModuleConfig {
 	mc = mc.WithFSConfig(fs)
 	for _, kv := range cfg.Env {
 		// wazero keeps the last value of a repeated key, as os/exec does.
-		if k, v, ok := cutEnv(kv); ok && k != wasi.WakeEnv && k != hostcrypto.EnvVar {
+		if k, v, ok := cutEnv(kv); ok && k != wasi.WakeEnv && k != hostcrypto.EnvVar && k != wasi.SegmentsEnv {
 			mc = mc.WithEnv(k, v)
 		}
 	}
-	// Host crypto offload (package wasi/hostcrypto) is always offered.
-	mc = mc.WithEnv(hostcrypto.EnvVar, hostcrypto.ABIVersion)
+	// Host crypto offload (package wasi/hostcrypto) and segmented sends
+	// are always offered.
+	mc = mc.WithEnv(hostcrypto.EnvVar, hostcrypto.ABIVersion).WithEnv(wasi.SegmentsEnv, wasi.SegmentsABIVersion)
 	if bell != nil {
 		mc = mc.WithStdin(bell.r).WithEnv(wasi.WakeEnv, wasi.WakeStdin)
 	} else {

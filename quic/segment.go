@@ -1,0 +1,58 @@
+package quic
+
+import (
+	"errors"
+	"net"
+	"net/netip"
+)
+
+// SegmentWriter is implemented by packet connections that can send a run of
+// datagrams of one size to one address in a single call, as Linux's UDP
+// segmentation offload does for *net.UDPConn. When a Transport's Conn has it,
+// the driver hands it runs of up to 64 datagrams instead of writing them one
+// by one. Package wasi's connections have it when built with
+// -tags h3wasi_hostcrypto, so that a WebAssembly guest under wasihost pays
+// one host call per run rather than per datagram.
+type SegmentWriter interface {
+	// WriteSegments sends b as datagrams of segSize bytes each (the last may
+	// be shorter) to addr, and returns how many bytes it sent: all of b,
+	// unless err is set.
+	WriteSegments(b []byte, segSize int, addr netip.AddrPort) (int, error)
+}
+
+// A run is at most maxGSOSegs datagrams of at most maxGSOSize bytes in all.
+const (
+	maxGSOSegs = 64 // Linux's UDP_MAX_SEGMENTS
+	maxGSOSize = 65000
+)
+
+// segmentWriter sends runs of equal-sized datagrams; errGSOUnsupported tells
+// the driver to send one by one from now on.
+type segmentWriter interface {
+	write(b []byte, seg int, to netip.AddrPort) error
+}
+
+var errGSOUnsupported = errors.New("quic: UDP segmentation offload unavailable")
+
+// newSegmentWriter returns how pc sends runs of datagrams, or nil if it
+// cannot.
+func newSegmentWriter(pc net.PacketConn) segmentWriter {
+	if sw, ok := pc.(SegmentWriter); ok {
+		return connSegments{sw}
+	}
+	if g := newGSO(pc); g != nil {
+		return g
+	}
+	return nil
+}
+
+// connSegments adapts a SegmentWriter.
+type connSegments struct{ w SegmentWriter }
+
+func (c connSegments) write(b []byte, seg int, to netip.AddrPort) error {
+	n, err := c.w.WriteSegments(b, seg, to)
+	if err != nil && n < len(b) {
+		return err
+	}
+	return nil
+}

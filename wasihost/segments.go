@@ -1,0 +1,136 @@
+package wasihost
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"syscall"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+
+	"github.com/h3wasi/h3wasi/wasi"
+)
+
+// Segmented sends (wasi.ExtModuleName's send_segments): a guest hands over a
+// run of equal-sized datagrams to one address in one call. On Linux the run
+// leaves in one UDP_SEGMENT sendmsg; elsewhere, or where the kernel refuses
+// segmentation, one sendto per datagram, still saving the guest a host call
+// each.
+
+// A run's limits per system call: Linux's UDP_MAX_SEGMENTS and a margin
+// under the largest UDP payload.
+const (
+	maxSegments    = 64
+	maxSegmentsLen = 65000
+)
+
+// exportSegments builds the wasi.ExtModuleName host module in r.
+func (t *table) exportSegments(ctx context.Context, r wazero.Runtime) error {
+	params := make([]api.ValueType, 7)
+	for i := range params {
+		params[i] = api.ValueTypeI32
+	}
+	_, err := r.NewHostModuleBuilder(wasi.ExtModuleName).
+		NewFunctionBuilder().
+		WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, mod api.Module, stack []uint64) {
+			t.stop.checkStop(ctx, mod)
+			var p [7]uint32
+			for i := range p {
+				p[i] = uint32(stack[i])
+			}
+			stack[0] = uint64(t.sendSegments(mod, p[:]))
+		}), params, []api.ValueType{api.ValueTypeI32}).
+		WithParameterNames("fd", "buf", "buf_len", "seg_size", "addr", "port", "nwritten").
+		Export("send_segments").
+		Instantiate(ctx)
+	return err
+}
+
+// send_segments(fd, buf, buf_len, seg_size, *addr, port, *nwritten)
+func (t *table) sendSegments(mod api.Module, p []uint32) uint32 {
+	s := t.get(int32(p[0]))
+	if s == nil {
+		return errnoBadf
+	}
+	mem := mod.Memory()
+	to, errno := readAddr(mem, p[4], p[5])
+	if errno != errnoSuccess {
+		return errno
+	}
+	if s.v6 != to.Addr().Is6() {
+		return errnoAfnosupport
+	}
+	seg := int(p[3])
+	if seg == 0 || seg > maxDatagram {
+		return errnoInval
+	}
+	if to != s.lastDst {
+		if !t.policy.sendAllowed(to) {
+			return errnoNotcapable
+		}
+		s.lastDst = to
+	}
+	if errno := t.autobind(s); errno != errnoSuccess {
+		return errno
+	}
+	b, ok := mem.Read(p[1], p[2]) // straight from guest memory: no copy
+	if !ok {
+		return errnoFault
+	}
+	sent, err := s.h.sendRuns(b, seg, to)
+	if err != nil && sent == 0 {
+		return toErrno(err)
+	}
+	return writeU32(mem, p[6], uint32(sent))
+}
+
+// sendRuns sends b as datagrams of seg bytes to to, in runs as long as the
+// kernel takes, and returns how many bytes left (whole datagrams).
+func (s *hostSocket) sendRuns(b []byte, seg int, to netip.AddrPort) (int, error) {
+	run := min(maxSegments, maxSegmentsLen/seg) * seg
+	sent := 0
+	for sent < len(b) {
+		n := min(run, len(b)-sent)
+		if n > seg && !s.noGSO {
+			err := s.sendSegmented(b[sent:sent+n], seg, to)
+			if errors.Is(err, errNoGSO) {
+				s.noGSO = true
+				continue
+			}
+			if err != nil { // a segmented send is all or nothing
+				return sent, err
+			}
+			sent += n
+			continue
+		}
+		m, err := s.sendEach(b[sent:sent+n], seg, to)
+		sent += m
+		if err != nil {
+			return sent, err
+		}
+	}
+	return sent, nil
+}
+
+// sendEach sends b as datagrams of seg bytes one by one and returns how many
+// bytes left before an error.
+func (s *hostSocket) sendEach(b []byte, seg int, to netip.AddrPort) (int, error) {
+	sent := 0
+	for sent < len(b) {
+		n := min(seg, len(b)-sent)
+		if _, err := s.sendTo(b[sent:sent+n], to); err != nil {
+			return sent, err
+		}
+		sent += n
+	}
+	return sent, nil
+}
+
+// errNoGSO says the kernel or the path cannot segment.
+var errNoGSO = errors.New("wasihost: no UDP segmentation offload")
+
+// isNoGSO tells a refusal to segment from other send errors.
+func isNoGSO(err error) bool {
+	return errors.Is(err, syscall.EIO) || errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.EOPNOTSUPP)
+}
