@@ -13,7 +13,11 @@
 // without the doorbell get a polling fallback (50µs to 2ms backoff).
 //
 // The returned connections also implement AddrPortConn, whose methods
-// allocate nothing per datagram, as *net.UDPConn does natively.
+// allocate nothing per datagram, as *net.UDPConn does natively. Built with
+// -tags h3wasi_hostcrypto (wasihost's native offloads), they also have
+// WriteSegments(b, segSize, addr), which sends a run of equal-sized
+// datagrams in one host call (see SegmentsEnv); quic.Transport uses it
+// through quic.SegmentWriter. Such a module runs only under wasihost.
 //
 // Differences from the net package on wasip1: "udp" with an empty or
 // unspecified host opens an IPv4 socket (use "udp6" or an IPv6 address for

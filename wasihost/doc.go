@@ -38,6 +38,28 @@
 // H3WASI_HOSTCRYPTO=1 in the module's environment, and refuses, before it
 // starts, a module that imports an h3wasi_crypto function it does not offer.
 //
+// # Segmented sends
+//
+// Every module also gets the host module "h3wasi_sock" (wasi.ExtModuleName)
+// with send_segments: a run of up to 64 equal-sized datagrams to one
+// address in one host call, which leaves as one UDP_SEGMENT sendmsg on
+// Linux (one sendto per datagram elsewhere). Package wasi uses it when built
+// with -tags h3wasi_hostcrypto, and quic.Transport hands it whole runs: a
+// host call and a system call per datagram were about a fifth of a QUIC
+// sender's time in WebAssembly. The host sets H3WASI_SEGMENTS=1.
+//
+// # Trusted modules
+//
+// By default wazero checks the context at every function entry and loop
+// (wazero.RuntimeConfig.WithCloseOnContextDone), so that even a module that
+// computes forever stops when its context ends. Go's wasm code enters a loop
+// in every function, and the check halves a Go guest's speed. A module run
+// with Config.Trusted skips it and stops at its next host call instead
+// (clock, poll, socket or crypto; a Go guest makes one whenever its
+// scheduler runs); one that spins without calling the host cannot be
+// stopped, and holds up the host's garbage collector while it runs. Use it
+// for modules you built.
+//
 // # Limits
 //
 // The module's stdin is reserved for the doorbell. sock_shutdown closes a
@@ -46,5 +68,5 @@
 // sock_listen answer ENOTSUP. Host name resolution (Policy.Lookup) blocks
 // the module while it runs. Memory is capped by Config.MemoryLimit; CPU
 // time is not capped, but ending the context stops the module, also while
-// it sleeps.
+// it sleeps (for a Trusted module, at its next host call).
 package wasihost

@@ -58,12 +58,12 @@ func runDemo(ctx context.Context, stdout, stderr io.Writer, size, streams int, h
 
 	wasmPath := filepath.Join(dir, "quicecho.wasm")
 	buildArgs := []string{"build", "-trimpath", "-o", wasmPath}
-	crypto := "in the guest (pure Go)"
+	offload := "packet crypto in the guest (pure Go), one host call per datagram"
 	if hostCrypto {
 		buildArgs = append(buildArgs, "-tags", "h3wasi_hostcrypto")
-		crypto = "by the host (h3wasi_hostcrypto)"
+		offload = "packet crypto and segmented sends by the host (h3wasi_hostcrypto)"
 	}
-	fmt.Fprintf(stdout, "building the QUIC echo server for GOOS=wasip1 GOARCH=wasm, packet crypto %s ...\n", crypto)
+	fmt.Fprintf(stdout, "building the QUIC echo server for GOOS=wasip1 GOARCH=wasm, %s ...\n", offload)
 	build := exec.CommandContext(ctx, "go", append(buildArgs, demoPackage)...)
 	build.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
 	build.Stdout, build.Stderr = stderr, stderr
