@@ -449,7 +449,8 @@ func serveH3(ctx context.Context, conn *quic.Conn, errs chan<- error) {
 			b := appendH3Frame(nil, h3FrameHeaders, section)
 			b = quicwire.AppendVarint(b, h3FrameData)
 			b = quicwire.AppendVarint(b, uint64(n))
-			if _, err := s.Write(b); err == nil {
+			_, err = s.Write(b)
+			if err == nil {
 				_, err = s.Write(pattern(n))
 			}
 			if err != nil {
