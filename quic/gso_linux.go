@@ -51,15 +51,19 @@ func newGSO(pc net.PacketConn) *gso {
 	return g
 }
 
-// write sends b, a run of datagrams of seg bytes (the last may be shorter), to to. It
-// reports errUnsupported when the path cannot segment (e.g. no checksum offload).
-func (g *gso) write(b []byte, seg int, to netip.AddrPort) error {
+// write sends b, a run of datagrams of seg bytes (the last may be shorter), to to, and
+// returns the bytes sent. It reports errGSOUnsupported when the path cannot segment
+// (e.g. no checksum offload).
+func (g *gso) write(b []byte, seg int, to netip.AddrPort) (int, error) {
 	*(*uint16)(unsafe.Pointer(&g.oob[syscall.CmsgLen(0)])) = uint16(seg)
 	_, _, err := g.conn.WriteMsgUDPAddrPort(b, g.oob, to)
 	if errors.Is(err, syscall.EIO) || errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.EOPNOTSUPP) {
-		return errGSOUnsupported
+		return 0, errGSOUnsupported
 	}
-	return err
+	if err != nil {
+		return 0, err // a segmented send is all or nothing
+	}
+	return len(b), nil
 }
 
 // Generic receive offload (Linux UDP_GRO): the kernel hands over a run of datagrams of

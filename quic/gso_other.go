@@ -13,7 +13,7 @@ type gso struct{}
 
 func newGSO(net.PacketConn) *gso { return nil }
 
-func (*gso) write([]byte, int, netip.AddrPort) error { return errGSOUnsupported }
+func (*gso) write([]byte, int, netip.AddrPort) (int, error) { return 0, errGSOUnsupported }
 
 // gro is Linux's UDP receive offload; elsewhere datagrams are read one by one.
 type gro struct{}

@@ -2,6 +2,7 @@ package quic
 
 import (
 	"errors"
+	"io"
 	"net"
 	"net/netip"
 )
@@ -26,10 +27,11 @@ const (
 	maxGSOSize = 65000
 )
 
-// segmentWriter sends runs of equal-sized datagrams; errGSOUnsupported tells
-// the driver to send one by one from now on.
+// segmentWriter sends runs of equal-sized datagrams and returns the bytes it
+// sent (whole datagrams); errGSOUnsupported tells the driver to send one by
+// one from now on.
 type segmentWriter interface {
-	write(b []byte, seg int, to netip.AddrPort) error
+	write(b []byte, seg int, to netip.AddrPort) (int, error)
 }
 
 var errGSOUnsupported = errors.New("quic: UDP segmentation offload unavailable")
@@ -49,10 +51,14 @@ func newSegmentWriter(pc net.PacketConn) segmentWriter {
 // connSegments adapts a SegmentWriter.
 type connSegments struct{ w SegmentWriter }
 
-func (c connSegments) write(b []byte, seg int, to netip.AddrPort) error {
+func (c connSegments) write(b []byte, seg int, to netip.AddrPort) (int, error) {
 	n, err := c.w.WriteSegments(b, seg, to)
-	if err != nil && n < len(b) {
-		return err
+	if n >= len(b) {
+		return len(b), nil
 	}
-	return nil
+	n = max(n, 0) / seg * seg // whole datagrams, whatever the writer says
+	if err == nil {
+		err = io.ErrShortWrite
+	}
+	return n, err
 }

@@ -56,18 +56,19 @@ func (t *Transport) writeRun(b []byte, seg int, dst netip.AddrPort, c *Conn) {
 		return
 	}
 	if len(b) > seg && t.gso != nil {
-		err := t.gso.write(b, seg, dst)
-		if err == nil {
-			if c.tracer != nil {
-				for i := 0; i < len(b); i += seg {
-					c.trace(TraceDatagramSent, min(seg, len(b)-i), 0, nil)
-				}
+		sent, err := t.gso.write(b, seg, dst)
+		if c.tracer != nil {
+			for i := 0; i < sent; i += seg {
+				c.trace(TraceDatagramSent, min(seg, sent-i), 0, nil)
 			}
+		}
+		if err == nil {
 			return
 		}
 		if err == errGSOUnsupported {
-			t.gso = nil // fall back for good, and send this run one by one
+			t.gso = nil // fall back for good
 		}
+		b = b[sent:] // what was not sent goes one by one
 	}
 	for len(b) > 0 {
 		n := min(seg, len(b))

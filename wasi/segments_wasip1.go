@@ -30,7 +30,7 @@ var segmentsOffered = os.Getenv(SegmentsEnv) == SegmentsABIVersion
 // otherwise one datagram at a time. It returns the bytes sent; on error,
 // the datagrams before that count were sent. quic.Transport uses it.
 func (c *udpConn) WriteSegments(b []byte, segSize int, addr netip.AddrPort) (int, error) {
-	if segSize <= 0 {
+	if segSize <= 0 || !addr.IsValid() {
 		return 0, c.opErr("write", addr, syscall.EINVAL)
 	}
 	if !segmentsOffered || len(b) <= segSize {
@@ -51,6 +51,9 @@ func (c *udpConn) WriteSegments(b []byte, segSize int, addr netip.AddrPort) (int
 		var n uint32
 		errno := sock_send_segments(c.fd, unsafe.Pointer(&rest[0]), uint32(len(rest)), uint32(segSize), &wa, uint32(addr.Port()), &n)
 		runtime.KeepAlive(b)
+		if n > uint32(len(rest)) || (errno == 0 && n == 0) {
+			return sent, c.opErr("write", addr, sysErr("send_segments", syscall.EIO)) // a broken host
+		}
 		sent += int(n)
 		switch errno {
 		case 0:

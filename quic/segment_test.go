@@ -1,0 +1,115 @@
+package quic
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"hash/fnv"
+	"io"
+	"net"
+	"net/netip"
+	"sync"
+	"testing"
+)
+
+// segmentConn is a PacketConn that is also a SegmentWriter: it splits each run
+// itself and, if partial is set, sends only the first half of a run and fails,
+// so that the driver must send the rest one by one. It remembers a hash of
+// every datagram it forwards, to catch one sent twice.
+type segmentConn struct {
+	net.PacketConn
+	partial bool
+
+	mu         sync.Mutex
+	runs       int
+	seen       map[uint64]bool
+	duplicates int
+}
+
+var errTestPartial = errors.New("test: partial segmented send")
+
+func (c *segmentConn) note(b []byte) {
+	h := fnv.New64a()
+	h.Write(b)
+	sum := h.Sum64()
+	c.mu.Lock()
+	if c.seen[sum] {
+		c.duplicates++
+	}
+	c.seen[sum] = true
+	c.mu.Unlock()
+}
+
+func (c *segmentConn) WriteTo(b []byte, addr net.Addr) (int, error) {
+	c.note(b)
+	return c.PacketConn.WriteTo(b, addr)
+}
+
+func (c *segmentConn) WriteSegments(b []byte, seg int, addr netip.AddrPort) (int, error) {
+	c.mu.Lock()
+	c.runs++
+	c.mu.Unlock()
+	n := len(b)
+	if c.partial && len(b) > seg {
+		n = (len(b) / seg / 2) * seg
+	}
+	to := net.UDPAddrFromAddrPort(addr)
+	for off := 0; off < n; off += seg {
+		if _, err := c.WriteTo(b[off:min(off+seg, n)], to); err != nil {
+			return off, err
+		}
+	}
+	if n < len(b) {
+		return n, errTestPartial
+	}
+	return n, nil
+}
+
+// TestSegmentWriter: a Transport whose PacketConn is a SegmentWriter sends its
+// datagrams in runs through it, and a run the writer sends only in part is
+// finished one datagram at a time, with no datagram sent twice.
+func TestSegmentWriter(t *testing.T) {
+	for _, partial := range []bool{false, true} {
+		name := map[bool]string{false: "whole runs", true: "partial runs"}[partial]
+		t.Run(name, func(t *testing.T) {
+			var sc *segmentConn
+			nw := network{"netsim+segments", func(t *testing.T) (net.PacketConn, net.PacketConn) {
+				s, c := networks[1].pair(t)
+				sc = &segmentConn{PacketConn: c, partial: partial, seen: map[uint64]bool{}}
+				return s, sc
+			}}
+			p := newTestPair(t, nw, nil, nil)
+			data := testData(2 << 20)
+			got := make(chan []byte, 1)
+			go func() {
+				s, err := p.server.AcceptStream(context.Background())
+				if err != nil {
+					got <- nil
+					return
+				}
+				b, _ := io.ReadAll(s)
+				got <- b
+			}()
+			s, err := p.client.OpenStreamSync(testCtx(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Write(data); err != nil {
+				t.Fatal(err)
+			}
+			s.Close()
+			if b := <-got; !bytes.Equal(b, data) {
+				t.Fatalf("server read %d bytes, not the %d sent", len(b), len(data))
+			}
+			sc.mu.Lock()
+			defer sc.mu.Unlock()
+			if sc.runs == 0 {
+				t.Fatal("the driver never used WriteSegments")
+			}
+			if sc.duplicates != 0 {
+				t.Fatalf("%d datagrams were sent twice", sc.duplicates)
+			}
+			t.Logf("%d runs, %d datagrams", sc.runs, len(sc.seen))
+		})
+	}
+}
