@@ -62,3 +62,48 @@ func (c connSegments) write(b []byte, seg int, to netip.AddrPort) (int, error) {
 	}
 	return n, err
 }
+
+// NonblockingReader is implemented by packet connections that can hand over a
+// datagram already queued without waiting for one. After each datagram it
+// reads, the driver takes up to maxBatch-1 more this way and handles them
+// together, so that a connection answers the batch at once (one ACK, one run
+// of datagrams), as it does with Linux's receive offload. Package wasi's
+// connections implement it: in WebAssembly, where there is no receive
+// offload, answering every datagram on its own was a large part of a
+// sender's time.
+type NonblockingReader interface {
+	// TryReadFromUDPAddrPort reads a queued datagram into b. ok is false if
+	// none is queued, and on any error, which the next blocking read reports.
+	TryReadFromUDPAddrPort(b []byte) (n int, addr netip.AddrPort, ok bool)
+}
+
+// Limits of a batch read through a NonblockingReader: datagrams, and the
+// room left in the buffer below which the driver stops (a datagram larger than
+// the room would be truncated; we advertise a max_udp_payload_size of at most
+// 1452 bytes).
+const (
+	maxBatch     = 64
+	minBatchRoom = 2048
+)
+
+// received is one read: n bytes at off in the read buffer, datagrams of seg
+// bytes (the last may be shorter), from one source.
+type received struct {
+	off, n, seg int
+	from        netip.AddrPort
+}
+
+// drainQueued appends to batch the datagrams the socket already has queued,
+// read into buf after the first n bytes.
+func (t *Transport) drainQueued(buf []byte, n int, batch []received) []received {
+	off := n
+	for len(batch) < maxBatch && len(buf)-off >= minBatchRoom {
+		m, from, ok := t.nbr.TryReadFromUDPAddrPort(buf[off:])
+		if !ok {
+			break
+		}
+		batch = append(batch, received{off, m, max(m, 1), netip.AddrPortFrom(from.Addr().Unmap(), from.Port())})
+		off += m
+	}
+	return batch
+}

@@ -32,6 +32,7 @@ type Transport struct {
 	apc      addrPortConn
 	gso      segmentWriter // segmentation offload, when the socket has it
 	gro      *gro          // receive offload, when the socket has it
+	nbr      NonblockingReader
 	server   *quicproto.Endpoint
 	ln       *Listener
 	clients  []clientEndpoint
@@ -87,6 +88,9 @@ func (t *Transport) start() error {
 	t.gso = newSegmentWriter(t.Conn)
 	t.sendBuf = getBuf()
 	t.gro = newGRO(t.Conn)
+	if t.gro == nil {
+		t.nbr, _ = t.Conn.(NonblockingReader)
+	}
 	t.loopDone = make(chan struct{})
 	go t.readLoop()
 	return nil
@@ -222,6 +226,7 @@ func (t *Transport) readLoop() {
 	buf := getBuf()
 	defer putBuf(buf)
 	var touched []*Conn
+	var batch []received
 	for {
 		n, seg, from, err := t.read(buf)
 		if err != nil {
@@ -237,16 +242,22 @@ func (t *Transport) readLoop() {
 		if seg <= 0 || seg > n {
 			seg = n
 		}
+		batch = append(batch[:0], received{0, n, seg, from})
+		if t.nbr != nil {
+			batch = t.drainQueued(buf, n, batch)
+		}
 		t.mu.Lock()
 		if t.closed {
 			t.mu.Unlock()
 			return
 		}
 		now := t.now()
-		for off := 0; off < n; off += seg {
-			c := t.route(now, from, buf[off:min(off+seg, n)])
-			if c != nil && (len(touched) == 0 || touched[len(touched)-1] != c) {
-				touched = append(touched, c)
+		for _, r := range batch {
+			for off := r.off; off < r.off+r.n; off += r.seg {
+				c := t.route(now, r.from, buf[off:min(off+r.seg, r.off+r.n)])
+				if c != nil && (len(touched) == 0 || touched[len(touched)-1] != c) {
+					touched = append(touched, c)
+				}
 			}
 		}
 		for i, c := range touched {

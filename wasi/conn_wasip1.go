@@ -128,6 +128,20 @@ func (c *udpConn) ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error) {
 	}
 }
 
+// TryReadFromUDPAddrPort reads a datagram the host already has queued, with
+// one host call and no waiting; ok is false if there is none, on any error
+// (the next ReadFrom reports it), and while another goroutine is reading.
+// quic.Transport uses it (quic.NonblockingReader) to handle the datagrams
+// that arrived together as one batch.
+func (c *udpConn) TryReadFromUDPAddrPort(b []byte) (n int, from netip.AddrPort, ok bool) {
+	if c.isDone.Load() || !c.rmu.TryLock() {
+		return 0, netip.AddrPort{}, false
+	}
+	defer c.rmu.Unlock()
+	n, from, errno := c.recv(b)
+	return n, from, errno == 0
+}
+
 // Bounds of the sleep between two tries when the host offers no doorbell,
 // or when a send finds the host's socket buffer full.
 const (
