@@ -7,8 +7,11 @@ import (
 	"crypto/sha256"
 	"crypto/sha512"
 	"hash"
+	"runtime"
 
 	"golang.org/x/crypto/chacha20poly1305"
+
+	"github.com/h3wasi/h3wasi/internal/chachapoly"
 )
 
 // TLS 1.3 cipher suites usable with QUIC, with the same values as the
@@ -111,7 +114,13 @@ func (s *suiteParams) newAEAD(key []byte) cipher.AEAD {
 		return a
 	}
 	if s.chacha {
-		a, err := chacha20poly1305.New(key)
+		newChaCha := chacha20poly1305.New
+		if runtime.GOARCH == "wasm" {
+			// No assembly there: internal/chachapoly's Poly1305 makes the
+			// AEAD about 1.3x faster than x/crypto's generic code.
+			newChaCha = chachapoly.New
+		}
+		a, err := newChaCha(key)
 		if err != nil {
 			panic("quic protect: chacha20poly1305: " + err.Error())
 		}
