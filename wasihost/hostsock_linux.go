@@ -3,6 +3,7 @@
 package wasihost
 
 import (
+	"errors"
 	"net/netip"
 	"syscall"
 	"unsafe"
@@ -64,4 +65,9 @@ func (s *hostSocket) sendSegmented(b []byte, seg int, to netip.AddrPort) error {
 		return errNoGSO
 	}
 	return err
+}
+
+// isNoGSO tells a refusal to segment from other send errors.
+func isNoGSO(err error) bool {
+	return errors.Is(err, syscall.EIO) || errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.EOPNOTSUPP)
 }

@@ -28,7 +28,8 @@ type hostSocket struct {
 	sa6  unix.SockaddrInet6
 	// noGSO is set once the kernel refused a segmented send; gsoCmsg is
 	// the UDP_SEGMENT control message, rewritten for each run (Linux).
-	noGSO   bool
+	noGSO bool
+	//lint:ignore U1000 used by the Linux sendSegmented only
 	gsoCmsg []byte
 }
 

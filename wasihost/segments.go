@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/netip"
-	"syscall"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -129,8 +128,3 @@ func (s *hostSocket) sendEach(b []byte, seg int, to netip.AddrPort) (int, error)
 
 // errNoGSO says the kernel or the path cannot segment.
 var errNoGSO = errors.New("wasihost: no UDP segmentation offload")
-
-// isNoGSO tells a refusal to segment from other send errors.
-func isNoGSO(err error) bool {
-	return errors.Is(err, syscall.EIO) || errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.EOPNOTSUPP)
-}

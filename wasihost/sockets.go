@@ -34,6 +34,7 @@ type table struct {
 	ring   func(fd int32) // for watchers; nil without watcher goroutines
 	bell   *doorbell      // for the inline poll; nil without it
 	stop   *stopFlag
+	//lint:ignore U1000 empty, and unused, where there is no inline poll
 	pollState
 
 	mu     sync.Mutex

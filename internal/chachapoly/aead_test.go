@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"golang.org/x/crypto/chacha20poly1305"
+	//lint:ignore SA1019 the reference implementation the benchmark compares with
 	"golang.org/x/crypto/poly1305"
 )
 
