@@ -37,9 +37,10 @@ type Conn struct {
 	acceptUni  []*stream
 	bidiReady  chan struct{} // signalled when acceptBidi grows
 	uniReady   chan struct{} // signalled when acceptUni grows
-	openReady  chan struct{} // signalled when the peer raises a stream limit
-	dgrams     [][]byte      // received datagrams not yet read
-	dgramReady chan struct{} // signalled when dgrams grows
+	// openReady and openUniReady are signalled when the peer raises a stream limit.
+	openReady, openUniReady chan struct{}
+	dgrams                  [][]byte      // received datagrams not yet read
+	dgramReady              chan struct{} // signalled when dgrams grows
 
 	// ownsTransport: the connection came from DialAddr, so its end closes the transport.
 	ownsTransport bool
@@ -56,6 +57,7 @@ func (t *Transport) newConn(core *quicproto.Conn, ep *quicproto.Endpoint, conf *
 		bidiReady:     make(chan struct{}, 1),
 		uniReady:      make(chan struct{}, 1),
 		openReady:     make(chan struct{}, 1),
+		openUniReady:  make(chan struct{}, 1),
 		dgramReady:    make(chan struct{}, 1),
 		streams:       make(map[quicproto.StreamID]*stream),
 		sweepAt:       64,
@@ -160,6 +162,7 @@ func (c *Conn) handleEvents() {
 			}
 		case quicproto.EventStreamsAvailable:
 			signal(c.openReady)
+			signal(c.openUniReady)
 		case quicproto.Event0RTTRejected:
 			c.on0RTTRejected()
 		case quicproto.EventDatagram:

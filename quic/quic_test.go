@@ -469,3 +469,42 @@ func TestDatagrams(t *testing.T) {
 		}
 	})
 }
+
+// TestOpenStreamSyncManyWaiters: 50 goroutines wait in OpenStreamSync at the
+// peer's limit of 100 streams; one raise of the limit (MAX_STREAMS) admits many
+// of them at once and must wake them all, or some wait forever (they did, until
+// openSync passed its wake-up on). The client reads in batches, which
+// coalesces the raises further.
+func TestOpenStreamSyncManyWaiters(t *testing.T) {
+	nw := network{"netsim+queue", func(t *testing.T) (net.PacketConn, net.PacketConn) {
+		s, c := networks[1].pair(t)
+		return s, newQueuedConn(c)
+	}}
+	p := newTestPair(t, nw, &Config{MaxIncomingStreams: 100}, nil)
+	go echoServer(p.server)
+	ctx := testCtx(t)
+	const openers = 150
+	errs := make(chan error, openers)
+	for i := range openers {
+		go func() {
+			s, err := p.client.OpenStreamSync(ctx)
+			if err != nil {
+				errs <- fmt.Errorf("opener %d: %w", i, err)
+				return
+			}
+			msg := []byte(fmt.Sprintf("stream %d", i))
+			s.Write(msg)
+			s.Close()
+			got, err := io.ReadAll(s)
+			if err == nil && !bytes.Equal(got, msg) {
+				err = fmt.Errorf("echo %q", got)
+			}
+			errs <- err
+		}()
+	}
+	for range openers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -59,13 +59,22 @@ func (c *Conn) openSync(ctx context.Context, uni bool) (*stream, error) {
 	// Before the handshake of an early connection the peer's limits are unknown; they
 	// come with the handshake, which raises no EventStreamsAvailable.
 	handshake := c.handshakeDone
+	ready := c.openReady
+	if uni {
+		ready = c.openUniReady
+	}
 	for {
 		s, err := c.open(uni)
 		if err != ErrStreamLimitReached {
+			if err == nil {
+				// One raised limit may admit several openers but signals
+				// once: pass the wake-up on to the next one, as accept does.
+				signal(ready)
+			}
 			return s, err
 		}
 		select {
-		case <-c.openReady:
+		case <-ready:
 		case <-handshake:
 			handshake = nil
 		case <-c.ctx.Done():
