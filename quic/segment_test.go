@@ -79,29 +79,7 @@ func TestSegmentWriter(t *testing.T) {
 				sc = &segmentConn{PacketConn: c, partial: partial, seen: map[uint64]bool{}}
 				return s, sc
 			}}
-			p := newTestPair(t, nw, nil, nil)
-			data := testData(2 << 20)
-			got := make(chan []byte, 1)
-			go func() {
-				s, err := p.server.AcceptStream(context.Background())
-				if err != nil {
-					got <- nil
-					return
-				}
-				b, _ := io.ReadAll(s)
-				got <- b
-			}()
-			s, err := p.client.OpenStreamSync(testCtx(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := s.Write(data); err != nil {
-				t.Fatal(err)
-			}
-			s.Close()
-			if b := <-got; !bytes.Equal(b, data) {
-				t.Fatalf("server read %d bytes, not the %d sent", len(b), len(data))
-			}
+			sendToServer(t, newTestPair(t, nw, nil, nil), testData(2<<20))
 			sc.mu.Lock()
 			defer sc.mu.Unlock()
 			if sc.runs == 0 {
@@ -178,8 +156,17 @@ func TestNonblockingReader(t *testing.T) {
 		sq = newQueuedConn(s)
 		return sq, c
 	}}
-	p := newTestPair(t, nw, nil, nil)
-	data := testData(2 << 20)
+	sendToServer(t, newTestPair(t, nw, nil, nil), testData(2<<20))
+	if sq.tried.Load() == 0 {
+		t.Fatal("the driver never took a queued datagram without waiting")
+	}
+	t.Logf("%d datagrams taken in batches", sq.tried.Load())
+}
+
+// sendToServer writes data on a new stream from p's client and checks that the
+// server reads it all, byte-exact.
+func sendToServer(t *testing.T, p *testPair, data []byte) {
+	t.Helper()
 	got := make(chan []byte, 1)
 	go func() {
 		s, err := p.server.AcceptStream(context.Background())
@@ -201,8 +188,4 @@ func TestNonblockingReader(t *testing.T) {
 	if b := <-got; !bytes.Equal(b, data) {
 		t.Fatalf("server read %d bytes, not the %d sent", len(b), len(data))
 	}
-	if sq.tried.Load() == 0 {
-		t.Fatal("the driver never took a queued datagram without waiting")
-	}
-	t.Logf("%d datagrams taken in batches", sq.tried.Load())
 }

@@ -56,20 +56,8 @@ func (t *table) sockSendTo(mod api.Module, p []uint32) uint32 {
 		return errnoBadf
 	}
 	mem := mod.Memory()
-	to, errno := readAddr(mem, p[3], p[4])
+	to, errno := t.sendTarget(s, mem, p[3], p[4])
 	if errno != errnoSuccess {
-		return errno
-	}
-	if s.v6 != to.Addr().Is6() {
-		return errnoAfnosupport
-	}
-	if to != s.lastDst {
-		if !t.policy.sendAllowed(to) {
-			return errnoNotcapable
-		}
-		s.lastDst = to
-	}
-	if errno := t.autobind(s); errno != errnoSuccess {
 		return errno
 	}
 	bufs, errno := iovecs(mem, p[1], p[2], t.iovs[:0])
@@ -99,6 +87,26 @@ func (t *table) sockSendTo(mod api.Module, p []uint32) uint32 {
 		return toErrno(err)
 	}
 	return writeU32(mem, p[6], uint32(n))
+}
+
+// sendTarget reads a send's destination (address record rec, port) and checks it
+// against the socket's family and the policy (once per new destination); it
+// binds the socket first if the guest has not.
+func (t *table) sendTarget(s *socket, mem api.Memory, rec, port uint32) (netip.AddrPort, uint32) {
+	to, errno := readAddr(mem, rec, port)
+	if errno != errnoSuccess {
+		return to, errno
+	}
+	if s.v6 != to.Addr().Is6() {
+		return to, errnoAfnosupport
+	}
+	if to != s.lastDst {
+		if !t.policy.sendAllowed(to) {
+			return to, errnoNotcapable
+		}
+		s.lastDst = to
+	}
+	return to, t.autobind(s)
 }
 
 // sock_recv_from(fd, iovs, iovs_len, *addr, riflags, *port(u16), *nread, *roflags)

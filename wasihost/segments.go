@@ -52,25 +52,13 @@ func (t *table) sendSegments(mod api.Module, p []uint32) uint32 {
 	if s == nil {
 		return errnoBadf
 	}
-	mem := mod.Memory()
-	to, errno := readAddr(mem, p[4], p[5])
-	if errno != errnoSuccess {
-		return errno
-	}
-	if s.v6 != to.Addr().Is6() {
-		return errnoAfnosupport
-	}
 	seg := int(p[3])
 	if seg == 0 || seg > maxDatagram {
 		return errnoInval
 	}
-	if to != s.lastDst {
-		if !t.policy.sendAllowed(to) {
-			return errnoNotcapable
-		}
-		s.lastDst = to
-	}
-	if errno := t.autobind(s); errno != errnoSuccess {
+	mem := mod.Memory()
+	to, errno := t.sendTarget(s, mem, p[4], p[5])
+	if errno != errnoSuccess {
 		return errno
 	}
 	b, ok := mem.Read(p[1], p[2]) // straight from guest memory: no copy
