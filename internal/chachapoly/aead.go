@@ -12,6 +12,8 @@ import (
 	"encoding/binary"
 	"errors"
 
+	"github.com/h3wasi/h3wasi/internal/aeadbuf"
+
 	"golang.org/x/crypto/chacha20"
 )
 
@@ -72,8 +74,8 @@ func (a *aead) Seal(dst, nonce, plaintext, additionalData []byte) []byte {
 	s, _ := chacha20.NewUnauthenticatedCipher(a.key[:], nonce)
 	var m mac
 	keyMAC(s, &m)
-	ret, out := sliceForAppend(dst, len(plaintext)+Overhead)
-	if inexactOverlap(out, plaintext) || anyOverlap(out, additionalData) {
+	ret, out := aeadbuf.SliceForAppend(dst, len(plaintext)+Overhead)
+	if aeadbuf.InexactOverlap(out, plaintext) || aeadbuf.AnyOverlap(out, additionalData) {
 		panic("chachapoly: invalid buffer overlap")
 	}
 	ct := out[:len(plaintext)]
@@ -100,8 +102,8 @@ func (a *aead) Open(dst, nonce, ciphertext, additionalData []byte) ([]byte, erro
 	m.writePadded(ct)
 	var want [Overhead]byte
 	finish(&m, len(additionalData), len(ct), want[:])
-	ret, out := sliceForAppend(dst, len(ct))
-	if inexactOverlap(out, ciphertext) || anyOverlap(out, additionalData) {
+	ret, out := aeadbuf.SliceForAppend(dst, len(ct))
+	if aeadbuf.InexactOverlap(out, ciphertext) || aeadbuf.AnyOverlap(out, additionalData) {
 		panic("chachapoly: invalid buffer overlap")
 	}
 	if subtle.ConstantTimeCompare(want[:], tag) != 1 {
@@ -110,24 +112,4 @@ func (a *aead) Open(dst, nonce, ciphertext, additionalData []byte) ([]byte, erro
 	}
 	s.XORKeyStream(out, ct)
 	return ret, nil
-}
-
-// sliceForAppend extends in by n bytes, reallocating if needed; out is the tail.
-func sliceForAppend(in []byte, n int) (head, tail []byte) {
-	if total := len(in) + n; cap(in) >= total {
-		head = in[:total]
-	} else {
-		head = make([]byte, total)
-		copy(head, in)
-	}
-	return head, head[len(in):]
-}
-
-// inexactOverlap reports whether x and y share memory at different offsets, which
-// the cipher.AEAD contract forbids (an exact overlap, in place, is allowed).
-func inexactOverlap(x, y []byte) bool {
-	if len(x) == 0 || len(y) == 0 || &x[0] == &y[0] {
-		return false
-	}
-	return anyOverlap(x, y)
 }

@@ -7,6 +7,8 @@ import (
 	"os"
 	"runtime"
 	"unsafe"
+
+	"github.com/h3wasi/h3wasi/internal/aeadbuf"
 )
 
 // Enabled reports whether the package was built to use host functions
@@ -66,11 +68,11 @@ func (a *hostAEAD) Seal(dst, nonce, plaintext, additionalData []byte) []byte {
 	if len(nonce) != NonceSize {
 		panic("hostcrypto: incorrect nonce length given to AEAD")
 	}
-	ret, out := sliceForAppend(dst, len(plaintext)+TagSize)
-	if inexactOverlap(out, plaintext) {
+	ret, out := aeadbuf.SliceForAppend(dst, len(plaintext)+TagSize)
+	if aeadbuf.InexactOverlap(out, plaintext) {
 		panic("hostcrypto: invalid buffer overlap of output and input")
 	}
-	if anyOverlap(out, additionalData) {
+	if aeadbuf.AnyOverlap(out, additionalData) {
 		panic("hostcrypto: invalid buffer overlap of output and additional data")
 	}
 	e := aead_seal(a.handle, unsafe.SliceData(nonce),
@@ -96,11 +98,11 @@ func (a *hostAEAD) Open(dst, nonce, ciphertext, additionalData []byte) ([]byte, 
 	if len(ciphertext) < TagSize {
 		return nil, ErrOpen
 	}
-	ret, out := sliceForAppend(dst, len(ciphertext)-TagSize)
-	if inexactOverlap(out, ciphertext) {
+	ret, out := aeadbuf.SliceForAppend(dst, len(ciphertext)-TagSize)
+	if aeadbuf.InexactOverlap(out, ciphertext) {
 		panic("hostcrypto: invalid buffer overlap of output and input")
 	}
-	if anyOverlap(out, additionalData) {
+	if aeadbuf.AnyOverlap(out, additionalData) {
 		panic("hostcrypto: invalid buffer overlap of output and additional data")
 	}
 	e := aead_open(a.handle, unsafe.SliceData(nonce),
@@ -115,35 +117,4 @@ func (a *hostAEAD) Open(dst, nonce, ciphertext, additionalData []byte) ([]byte, 
 		return nil, ErrOpen
 	}
 	panic(Errno(e).Error())
-}
-
-// sliceForAppend extends in by n bytes, reallocating only without room,
-// and returns the whole slice and its new tail.
-func sliceForAppend(in []byte, n int) (head, tail []byte) {
-	if total := len(in) + n; cap(in) >= total {
-		head = in[:total]
-	} else {
-		head = make([]byte, total)
-		copy(head, in)
-	}
-	tail = head[len(in):]
-	return
-}
-
-// anyOverlap reports whether x and y share memory.
-func anyOverlap(x, y []byte) bool {
-	if len(x) == 0 || len(y) == 0 {
-		return false
-	}
-	xs, ys := uintptr(unsafe.Pointer(&x[0])), uintptr(unsafe.Pointer(&y[0]))
-	return xs <= ys+uintptr(len(y)-1) && ys <= xs+uintptr(len(x)-1)
-}
-
-// inexactOverlap reports whether x and y share memory at different
-// offsets, the case crypto/cipher refuses (crypto/internal/alias).
-func inexactOverlap(x, y []byte) bool {
-	if len(x) == 0 || len(y) == 0 || &x[0] == &y[0] {
-		return false
-	}
-	return anyOverlap(x, y)
 }

@@ -5,6 +5,8 @@ package hostcrypto
 import (
 	"runtime"
 	"unsafe"
+
+	"github.com/h3wasi/h3wasi/internal/aeadbuf"
 )
 
 //go:wasmimport h3wasi_crypto block_new
@@ -51,7 +53,7 @@ func (b *hostBlock) Encrypt(dst, src []byte) {
 	if len(dst) < 16 {
 		panic("hostcrypto: output not full block")
 	}
-	if inexactOverlap(dst[:16], src[:16]) {
+	if aeadbuf.InexactOverlap(dst[:16], src[:16]) {
 		panic("hostcrypto: invalid buffer overlap")
 	}
 	e := block_encrypt(b.handle, unsafe.SliceData(src), unsafe.SliceData(dst))
