@@ -18,12 +18,16 @@ import (
 // out.
 type hostFunc func(mod api.Module, p []uint32) uint32
 
+// hostExport names a socket function and its number of parameters.
+type hostExport struct {
+	name   string
+	params int
+	fn     hostFunc
+}
+
+// export adds the WasmEdge socket functions to b (wasi_snapshot_preview1).
 func (t *table) export(b wazero.HostModuleBuilder) {
-	fns := []struct {
-		name   string
-		params int
-		fn     hostFunc
-	}{
+	t.exportFuncs(b, []hostExport{
 		{"sock_open", 3, t.sockOpen},
 		{"sock_bind", 3, t.sockBind},
 		{"sock_send_to", 7, t.sockSendTo},
@@ -36,7 +40,12 @@ func (t *table) export(b wazero.HostModuleBuilder) {
 		{"sock_shutdown", 2, t.sockShutdown},
 		{"sock_connect", 3, t.sockNotsup},
 		{"sock_listen", 2, t.sockNotsup},
-	}
+	})
+}
+
+// exportFuncs adds fns to b; each call first stops the module if its
+// context has ended, then passes the (at most 8) parameters as uint32s.
+func (t *table) exportFuncs(b wazero.HostModuleBuilder, fns []hostExport) {
 	for _, f := range fns {
 		params := make([]api.ValueType, f.params)
 		for i := range params {

@@ -26,23 +26,9 @@ const (
 
 // exportSegments builds the wasi.ExtModuleName host module in r.
 func (t *table) exportSegments(ctx context.Context, r wazero.Runtime) error {
-	params := make([]api.ValueType, 7)
-	for i := range params {
-		params[i] = api.ValueTypeI32
-	}
-	_, err := r.NewHostModuleBuilder(wasi.ExtModuleName).
-		NewFunctionBuilder().
-		WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, mod api.Module, stack []uint64) {
-			t.stop.checkStop(ctx, mod)
-			var p [7]uint32
-			for i := range p {
-				p[i] = uint32(stack[i])
-			}
-			stack[0] = uint64(t.sendSegments(mod, p[:]))
-		}), params, []api.ValueType{api.ValueTypeI32}).
-		WithParameterNames("fd", "buf", "buf_len", "seg_size", "addr", "port", "nwritten").
-		Export("send_segments").
-		Instantiate(ctx)
+	b := r.NewHostModuleBuilder(wasi.ExtModuleName)
+	t.exportFuncs(b, []hostExport{{"send_segments", 7, t.sendSegments}})
+	_, err := b.Instantiate(ctx)
 	return err
 }
 
