@@ -122,28 +122,10 @@ func Start(ctx context.Context, wasm []byte, cfg Config) (*Process, error) {
 	p := &Process{table: newTable(cfg.Policy, max, ring), done: make(chan struct{}),
 		crypto: newCryptoTable(hostcrypto.MaxKeys), stop: new(stopFlag)}
 	p.table.stop, p.crypto.stop = p.stop, p.stop
-	if err := p.table.exportSegments(ctx, r); err != nil {
-		bell.close()
-		r.Close(ctx)
-		return nil, fmt.Errorf("wasihost: %w", err)
-	}
-	if err := p.crypto.instantiate(ctx, r); err != nil {
+	if err := p.instantiateHostModules(ctx, r, bell); err != nil {
 		bell.close()
 		r.Close(ctx)
 		return nil, err
-	}
-	b := r.NewHostModuleBuilder(wasi_snapshot_preview1.ModuleName)
-	wasi_snapshot_preview1.NewFunctionExporter().ExportFunctions(b)
-	p.table.export(b)
-	p.stop.exportClock(b)
-	if bell != nil && inlinePoll {
-		p.table.bell = bell
-		p.table.exportPoll(b)
-	}
-	if _, err := b.Instantiate(ctx); err != nil {
-		bell.close()
-		r.Close(ctx)
-		return nil, fmt.Errorf("wasihost: %w", err)
 	}
 	mc := moduleConfig(cfg, bell)
 	// When ctx ends, the module's next host call ends it (stop.go); a
@@ -175,6 +157,31 @@ func Start(ctx context.Context, wasm []byte, cfg Config) (*Process, error) {
 		}
 	}()
 	return p, nil
+}
+
+// instantiateHostModules builds what the module may import: the segmented
+// sends (wasi.ExtModuleName), host crypto, and wazero's WASI with the socket
+// functions, a clock that checks for a stop and, on Linux, a poll_oneoff that
+// waits on the sockets.
+func (p *Process) instantiateHostModules(ctx context.Context, r wazero.Runtime, bell *doorbell) error {
+	if err := p.table.exportSegments(ctx, r); err != nil {
+		return fmt.Errorf("wasihost: %w", err)
+	}
+	if err := p.crypto.instantiate(ctx, r); err != nil {
+		return err
+	}
+	b := r.NewHostModuleBuilder(wasi_snapshot_preview1.ModuleName)
+	wasi_snapshot_preview1.NewFunctionExporter().ExportFunctions(b)
+	p.table.export(b)
+	p.stop.exportClock(b)
+	if bell != nil && inlinePoll {
+		p.table.bell = bell
+		p.table.exportPoll(b)
+	}
+	if _, err := b.Instantiate(ctx); err != nil {
+		return fmt.Errorf("wasihost: %w", err)
+	}
+	return nil
 }
 
 // Wait waits for the module to end and returns what Run returns.
