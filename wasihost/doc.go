@@ -55,10 +55,11 @@
 // computes forever stops when its context ends. Go's wasm code enters a loop
 // in every function, and the check halves a Go guest's speed. A module run
 // with Config.Trusted skips it and stops at its next host call instead
-// (clock, poll, socket or crypto; a Go guest makes one whenever its
-// scheduler runs); one that spins without calling the host cannot be
-// stopped, and holds up the host's garbage collector while it runs. Use it
-// for modules you built.
+// (clock, poll, socket or crypto; a Go guest makes one whenever it reads
+// the time, sleeps, or waits for I/O or a timer). One that only computes,
+// even across goroutines that yield to each other, cannot be stopped, and
+// holds up the host's garbage collector while it runs. Use it for modules
+// you built.
 //
 // # Limits
 //

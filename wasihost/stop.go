@@ -34,8 +34,8 @@ func (s *stopFlag) checkStop(ctx context.Context, mod api.Module) {
 }
 
 // exportClock replaces wazero's clock_time_get with one that first checks
-// for a stop, since a Go guest reads the clock every time its scheduler
-// runs. The clocks are the host's: wall time, and a monotonic clock that
+// for a stop, since a Go guest reads the clock for time.Now, timers and
+// sleeps, often without another host call. The clocks are the host's: wall time, and a monotonic clock that
 // starts near zero, as wazero's WithSysNanotime gives.
 func (s *stopFlag) exportClock(b wazero.HostModuleBuilder) {
 	base := time.Now()
