@@ -222,6 +222,26 @@ func (c *udpConn) WriteToUDPAddrPort(b []byte, addr netip.AddrPort) (int, error)
 	if !addr.IsValid() {
 		return 0, c.opErr("write", addr, syscall.EINVAL)
 	}
+	n := 0
+	err := c.writeRetry("sock_send_to", addr, func() (bool, syscall.Errno) {
+		var errno syscall.Errno
+		n, errno = c.send(b, addr)
+		return true, errno
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// writeRetry calls send until it reports that all is sent or fails for
+// another reason than a full host send buffer (EAGAIN, ENOBUFS), after which
+// it sleeps: rare for UDP, so a short backoff suffices and no host
+// notification is needed. A call that sent part without error is followed
+// by the next at once. As in package net, a closed socket or a passed write
+// deadline fails the write, also before the first try. op names the host
+// function in errors.
+func (c *udpConn) writeRetry(op string, addr netip.AddrPort, send func() (done bool, errno syscall.Errno)) error {
 	backoff := pollMin
 	locked := false
 	defer func() {
@@ -231,27 +251,27 @@ func (c *udpConn) WriteToUDPAddrPort(b []byte, addr netip.AddrPort) (int, error)
 	}()
 	for {
 		if c.isDone.Load() {
-			return 0, c.opErr("write", addr, net.ErrClosed)
+			return c.opErr("write", addr, net.ErrClosed)
 		}
 		dl, changed := c.deadline(&c.hasWDL, &c.wdl)
 		if !dl.IsZero() && !time.Now().Before(dl) {
-			return 0, c.opErr("write", addr, os.ErrDeadlineExceeded)
+			return c.opErr("write", addr, os.ErrDeadlineExceeded)
 		}
-		n, errno := c.send(b, addr)
+		done, errno := send()
 		switch errno {
 		case 0:
-			return n, nil
+			if done {
+				return nil
+			}
 		case syscall.EAGAIN, syscall.ENOBUFS:
-			// The host's send buffer is full: rare for UDP, so a short
-			// sleep suffices and no host notification is needed.
-			if !locked {
+			if !locked { // writers that wait share the timer
 				c.wmu.Lock()
 				locked = true
 			}
 			c.sleep(c.wtimer, dl, changed, nil, backoff)
 			backoff = min(2*backoff, pollMax)
 		default:
-			return 0, c.opErr("write", addr, sysErr("sock_send_to", errno))
+			return c.opErr("write", addr, sysErr(op, errno))
 		}
 	}
 }

@@ -4,6 +4,8 @@ package wasi_test
 
 import (
 	"bytes"
+	"errors"
+	"net"
 	"net/netip"
 	"os"
 	"testing"
@@ -61,5 +63,26 @@ func TestWriteSegments(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestWriteSegmentsDeadline: as WriteTo, WriteSegments fails at once once the
+// write deadline has passed, and after Close.
+func TestWriteSegmentsDeadline(t *testing.T) {
+	if os.Getenv(wasi.SegmentsEnv) != wasi.SegmentsABIVersion {
+		t.Skip("the host offers no segmented sends: run under wasmexec (wasihost)")
+	}
+	tx := listen(t, "udp4", "127.0.0.1:0")
+	rx := listen(t, "udp4", "127.0.0.1:0")
+	sw := tx.(segmentWriter)
+	run := make([]byte, 4*1000)
+	tx.SetWriteDeadline(time.Now().Add(-time.Second))
+	if n, err := sw.WriteSegments(run, 1000, addrPort(t, rx)); n != 0 || !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("past deadline: WriteSegments = %d, %v", n, err)
+	}
+	tx.SetWriteDeadline(time.Time{})
+	tx.Close()
+	if n, err := sw.WriteSegments(run, 1000, addrPort(t, rx)); n != 0 || !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("closed: WriteSegments = %d, %v", n, err)
 	}
 }

@@ -3,12 +3,10 @@
 package wasi
 
 import (
-	"net"
 	"net/netip"
 	"os"
 	"runtime"
 	"syscall"
-	"time"
 	"unsafe"
 )
 
@@ -42,40 +40,21 @@ func (c *udpConn) WriteSegments(b []byte, segSize int, addr netip.AddrPort) (int
 		return 0, c.opErr("write", addr, errno)
 	}
 	sent := 0
-	backoff := pollMin
-	for sent < len(b) {
-		if c.isDone.Load() {
-			return sent, c.opErr("write", addr, net.ErrClosed)
-		}
+	err := c.writeRetry("send_segments", addr, func() (bool, syscall.Errno) {
 		rest := b[sent:]
 		var n uint32
 		errno := sock_send_segments(c.fd, unsafe.Pointer(&rest[0]), uint32(len(rest)), uint32(segSize), &wa, uint32(addr.Port()), &n)
 		runtime.KeepAlive(b)
 		if n > uint32(len(rest)) || (errno == 0 && n == 0) {
-			return sent, c.opErr("write", addr, sysErr("send_segments", syscall.EIO)) // a broken host
+			return false, syscall.EIO // a broken host
 		}
 		sent += int(n)
-		switch errno {
-		case 0:
-		case syscall.EAGAIN, syscall.ENOBUFS:
-			if n > 0 {
-				continue
-			}
-			// The host's send buffer is full; as in WriteToUDPAddrPort.
-			c.wmu.Lock()
-			dl, changed := c.deadline(&c.hasWDL, &c.wdl)
-			if !dl.IsZero() && !time.Now().Before(dl) {
-				c.wmu.Unlock()
-				return sent, c.opErr("write", addr, os.ErrDeadlineExceeded)
-			}
-			c.sleep(c.wtimer, dl, changed, nil, backoff)
-			c.wmu.Unlock()
-			backoff = min(2*backoff, pollMax)
-		default:
-			return sent, c.opErr("write", addr, sysErr("send_segments", errno))
+		if n > 0 && errno != 0 {
+			errno = 0 // progress: try the rest at once
 		}
-	}
-	return sent, nil
+		return sent == len(b), errno
+	})
+	return sent, err
 }
 
 // writeEach sends b as datagrams of segSize bytes one by one.
