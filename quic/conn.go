@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"time"
+	"weak"
 
 	"github.com/h3wasi/h3wasi/internal/quicproto"
 )
@@ -41,6 +42,11 @@ type Conn struct {
 	openReady, openUniReady chan struct{}
 	dgrams                  [][]byte      // received datagrams not yet read
 	dgramReady              chan struct{} // signalled when dgrams grows
+	// streamCtxs holds the contexts made by Stream.Context weakly, to cancel them when
+	// the connection ends; ctxSweepAt is the size that triggers the next sweep of the
+	// collected ones (see stream_ctx.go).
+	streamCtxs map[weak.Pointer[streamCtx]]struct{}
+	ctxSweepAt int
 
 	// ownsTransport: the connection came from DialAddr, so its end closes the transport.
 	ownsTransport bool
@@ -61,6 +67,7 @@ func (t *Transport) newConn(core *quicproto.Conn, ep *quicproto.Endpoint, conf *
 		dgramReady:    make(chan struct{}, 1),
 		streams:       make(map[quicproto.StreamID]*stream),
 		sweepAt:       64,
+		ctxSweepAt:    64,
 	}
 	c.ctx, c.cancel = context.WithCancelCause(context.Background())
 	c.timer = time.AfterFunc(time.Hour, c.onTimer)
@@ -152,13 +159,17 @@ func (c *Conn) handleEvents() {
 			c.onStreamOpened(ev.Stream)
 		case quicproto.EventStreamReadable:
 			if s := c.streams[ev.Stream]; s != nil {
+				s.checkPeerAbort()
 				signal(s.readReady)
 			}
 		case quicproto.EventStreamWritable:
-			if s := c.streams[ev.Stream]; s != nil && !s.lowSpace {
-				// Wake the writer once enough space is free (checkLowSpace).
-				s.lowSpace = true
-				c.lowSpace = append(c.lowSpace, s)
+			if s := c.streams[ev.Stream]; s != nil {
+				s.checkPeerAbort()
+				if !s.lowSpace {
+					// Wake the writer once enough space is free (checkLowSpace).
+					s.lowSpace = true
+					c.lowSpace = append(c.lowSpace, s)
+				}
 			}
 		case quicproto.EventStreamsAvailable:
 			signal(c.openReady)
@@ -201,6 +212,7 @@ func (c *Conn) on0RTTRejected() {
 		if s.writeErr == nil || s.writeErr == errWriteClosed {
 			s.writeErr = Err0RTTRejected
 		}
+		s.abort(Err0RTTRejected)
 		signal(s.readReady)
 		signal(s.writeReady)
 		delete(c.streams, id)
@@ -244,6 +256,7 @@ func (c *Conn) onClosed(err error) {
 		c.closeErr = publicErr(err)
 	}
 	c.cancel(c.closeErr)
+	c.endStreamCtxs(c.closeErr)
 	c.trace(TraceConnClosed, 0, 0, c.closeErr)
 	if c.logger != nil {
 		c.logger.Debug("quic: connection closed", slog.Bool("server", c.isServer), slog.Any("err", c.closeErr))

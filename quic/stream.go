@@ -26,6 +26,10 @@ type stream struct {
 	writeErr   error // sticky: after Close, CancelWrite or the peer's STOP_SENDING
 	writeWant  int   // bytes a blocked writer still has to write (0: none blocked)
 	lowSpace   bool  // in Conn.lowSpace
+	// ctx is the stream's context, made by the first Context call; abortErr is why the
+	// peer aborted the stream (or Err0RTTRejected), which cancels it.
+	ctx      *streamCtx
+	abortErr error
 }
 
 func (s *stream) bidi() *Stream { return &Stream{sendHalf{s}, recvHalf{s}} }
@@ -49,6 +53,7 @@ func (s *stream) read(p []byte) (int, error) {
 		if err != nil {
 			if ae, ok := err.(*ApplicationError); ok {
 				err = &StreamError{StreamID: int64(s.id), ErrorCode: ae.Code, Remote: true}
+				s.abort(err)
 			}
 			s.readErr = err
 			s.c.dropIfRetired(s)
@@ -82,6 +87,7 @@ func (s *stream) write(p []byte) (int, error) {
 	for {
 		if s.writeErr == nil {
 			if code, ok := s.cs.Stopped(); ok {
+				s.checkPeerAbort()
 				s.writeErr = &StreamError{StreamID: int64(s.id), ErrorCode: code, Remote: true}
 			}
 		}

@@ -410,6 +410,7 @@ func (t *Transport) closeLocked(err error) {
 		c.forgotten = true
 		c.timer.Stop()
 		c.cancel(c.closeErr)
+		c.endStreamCtxs(c.closeErr)
 	}
 	clear(t.conns)
 	if t.ln != nil {

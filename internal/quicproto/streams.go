@@ -102,6 +102,16 @@ func (s *Stream) CancelWrite(code uint64) {
 // writes fail from then on.
 func (s *Stream) Stopped() (code uint64, ok bool) { return s.send.Stopped() }
 
+// PeerReset returns the code of the peer's RESET_STREAM once it reset the
+// receiving part (Reset Recvd or Reset Read). A RESET_STREAM that arrives
+// after all the data is ignored (RFC 9000 section 3.2) and reports nothing.
+func (s *Stream) PeerReset() (code uint64, ok bool) {
+	if !s.CanRecv() || (s.recv.state != RecvResetRecvd && s.recv.state != RecvResetRead) {
+		return 0, false
+	}
+	return s.recv.resetCode, true
+}
+
 // Read copies received bytes into p; see RecvStream.Read for the results.
 // The clock and RTT given to StreamMap.SetTime drive window auto-tuning.
 func (s *Stream) Read(p []byte) (int, error) {
