@@ -79,8 +79,9 @@ func (s *stream) read(p []byte) (int, error) {
 }
 
 // write implements io.Writer: it copies p into the stream's send buffer, blocking while
-// the buffer is full.
-func (s *stream) write(p []byte) (int, error) {
+// the buffer is full. With fin, the FIN is queued after the last byte and goes out with
+// it: one flush sends the end of p and the FIN, in one STREAM frame when they fit.
+func (s *stream) write(p []byte, fin bool) (int, error) {
 	t := s.c.t
 	t.mu.Lock()
 	written := 0
@@ -100,12 +101,20 @@ func (s *stream) write(p []byte) (int, error) {
 			t.mu.Unlock()
 			return written, err
 		}
-		if written == len(p) {
+		if written == len(p) && !fin {
 			t.mu.Unlock()
 			return written, nil
 		}
-		if n := s.cs.Write(p[written:]); n > 0 {
-			written += n
+		n := s.cs.Write(p[written:])
+		written += n
+		if fin && written == len(p) {
+			s.writeErr = errWriteClosed
+			s.cs.Close()
+			s.c.flush(t.now())
+			t.mu.Unlock()
+			return written, nil
+		}
+		if n > 0 {
 			s.c.flush(t.now())
 			continue
 		}
@@ -230,7 +239,13 @@ type sendHalf struct{ s *stream }
 // Write writes p to the stream, blocking while the send buffer is full. It fails with a
 // *StreamError after the peer's STOP_SENDING or CancelWrite, os.ErrDeadlineExceeded after
 // the write deadline, or the connection's error.
-func (h sendHalf) Write(p []byte) (int, error) { return h.s.write(p) }
+func (h sendHalf) Write(p []byte) (int, error) { return h.s.write(p, false) }
+
+// WriteAndClose writes p and then ends the sending part as Close does, sending both at
+// once: a p that fits in a packet leaves with the FIN in one STREAM frame, where Write
+// and Close would send two packets. It blocks while the send buffer is full, and fails
+// as Write does (the FIN is then not sent).
+func (h sendHalf) WriteAndClose(p []byte) (int, error) { return h.s.write(p, true) }
 
 // Close ends the sending part: the FIN follows the data written. It does not wait for
 // the peer's acknowledgement and does not affect the receiving part.
