@@ -281,13 +281,25 @@ type ConnectionState struct {
 	// TLS is the TLS connection state: negotiated protocol (ALPN), cipher suite, peer
 	// certificates...
 	TLS tls.ConnectionState
+	// Version is the QUIC version in use: 1 (RFC 9000) or 0x6b3343cf (QUIC v2,
+	// RFC 9369).
+	Version uint32
+	// Used0RTT reports whether 0-RTT data was accepted on this connection: on a
+	// client, that the server accepted the early data we sent (known once the
+	// handshake completed); on a server, that we accepted the client's.
+	Used0RTT bool
+	// SupportsDatagrams reports whether both sides enabled unreliable datagrams
+	// (RFC 9221, Config.EnableDatagrams); known once the peer's transport parameters
+	// arrived, false before.
+	SupportsDatagrams bool
 }
 
-// ConnectionState returns the connection's TLS state.
+// ConnectionState returns the connection's negotiated state.
 func (c *Conn) ConnectionState() ConnectionState {
 	c.t.mu.Lock()
 	defer c.t.mu.Unlock()
-	return ConnectionState{TLS: c.core.TLSState()}
+	return ConnectionState{TLS: c.core.TLSState(), Version: c.core.Version(), Used0RTT: c.core.Used0RTT(),
+		SupportsDatagrams: c.core.DatagramsEnabled()}
 }
 
 // LocalAddr returns the address of the transport's socket.

@@ -508,3 +508,28 @@ func TestOpenStreamSyncManyWaiters(t *testing.T) {
 		}
 	}
 }
+
+func TestConnectionState(t *testing.T) {
+	on := &Config{EnableDatagrams: true}
+	for _, tc := range []struct {
+		name           string
+		server, client *Config
+		datagrams      bool
+	}{
+		{"datagrams on both sides", on, on, true},
+		{"datagrams on the server only", on, nil, false},
+		{"datagrams on the client only", nil, on, false},
+		{"no datagrams", nil, nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newTestPair(t, networks[1], tc.server, tc.client)
+			for _, c := range []*Conn{p.client, p.server} {
+				st := c.ConnectionState()
+				if st.Version != 1 || st.Used0RTT || st.SupportsDatagrams != tc.datagrams {
+					t.Errorf("server %v: Version %#x, Used0RTT %v, SupportsDatagrams %v; want 1, false, %v",
+						c.isServer, st.Version, st.Used0RTT, st.SupportsDatagrams, tc.datagrams)
+				}
+			}
+		})
+	}
+}

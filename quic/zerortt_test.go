@@ -64,6 +64,9 @@ func testZeroRTT(t *testing.T, nw network, accept bool) {
 	if zeroRTT.Load() != 0 {
 		t.Errorf("0-RTT packets without a session")
 	}
+	if first.ConnectionState().Used0RTT {
+		t.Errorf("ConnectionState.Used0RTT true without a session")
+	}
 	first.CloseWithError(0, "")
 
 	target := spc.LocalAddr()
@@ -97,8 +100,13 @@ func testZeroRTT(t *testing.T, nw network, accept bool) {
 		if !c.ConnectionState().TLS.DidResume {
 			t.Errorf("second connection did not resume")
 		}
+		if !c.ConnectionState().Used0RTT {
+			t.Errorf("ConnectionState.Used0RTT false after the server accepted 0-RTT")
+		}
 	} else if err != Err0RTTRejected {
 		t.Fatalf("early stream after rejection: %q, %v; want Err0RTTRejected", got, err)
+	} else if c.ConnectionState().Used0RTT {
+		t.Errorf("ConnectionState.Used0RTT true after the server rejected 0-RTT")
 	}
 	// The connection works after the handshake either way.
 	if err := echoOnce(ctx, c, []byte("after")); err != nil {

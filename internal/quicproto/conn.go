@@ -293,6 +293,20 @@ func (c *Conn) HandshakeComplete() bool { return c.handshakeComplete }
 // TLSState returns the TLS connection state (ALPN, peer certificates, ...).
 func (c *Conn) TLSState() tls.ConnectionState { return c.tls.ConnectionState() }
 
+// Version returns the connection's QUIC version (Version1 or Version2).
+func (c *Conn) Version() uint32 { return c.version }
+
+// Used0RTT reports whether 0-RTT was accepted: on a client, once the handshake
+// completed, whether the server accepted the 0-RTT data we offered; on a server,
+// whether we accepted the client's.
+func (c *Conn) Used0RTT() bool { return c.tls.EarlyDataAccepted() }
+
+// DatagramsEnabled reports whether both sides advertised max_datagram_frame_size
+// (RFC 9221); false until the peer's transport parameters arrived.
+func (c *Conn) DatagramsEnabled() bool {
+	return c.cfg.MaxDatagramFrameSize > 0 && c.peerParamsSeen && c.peerParams.maxDatagramFrameSize > 0
+}
+
 // NextEvent returns the oldest unread event.
 func (c *Conn) NextEvent() (Event, bool) {
 	if ev, ok := c.events.pop(); ok {

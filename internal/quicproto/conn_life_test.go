@@ -190,8 +190,8 @@ func TestPairVersionNegotiation(t *testing.T) {
 	p := newPair(t, pairOpts{seed: 11, link: lan, clientCfg: func(c *Config) { c.Version = Version2 }})
 	// Our server speaks v2 as well, so this handshake works.
 	p.handshake()
-	if p.sc.version != Version2 {
-		t.Fatalf("server version %x", p.sc.version)
+	if p.sc.Version() != Version2 || p.cc.Version() != Version2 {
+		t.Fatalf("versions: server %x, client %x", p.sc.Version(), p.cc.Version())
 	}
 }
 
