@@ -13,12 +13,22 @@ import (
 // GOOS=wasip1, so the same program runs in both. Closing the Listener closes the socket
 // and every connection.
 func ListenAddr(addr string, tlsConf *tls.Config, conf *Config) (*Listener, error) {
+	return listenAddr(addr, tlsConf, conf, false)
+}
+
+// ListenAddrEarly is ListenAddr for a Listener that hands out connections before their
+// handshake completes, as Transport.ListenEarly's does.
+func ListenAddrEarly(addr string, tlsConf *tls.Config, conf *Config) (*Listener, error) {
+	return listenAddr(addr, tlsConf, conf, true)
+}
+
+func listenAddr(addr string, tlsConf *tls.Config, conf *Config, early bool) (*Listener, error) {
 	pc, err := wasi.ListenPacket("udp", addr)
 	if err != nil {
 		return nil, err
 	}
 	t := &Transport{Conn: pc}
-	ln, err := t.Listen(tlsConf, conf)
+	ln, err := t.listen(tlsConf, conf, early)
 	if err != nil {
 		pc.Close()
 		return nil, err

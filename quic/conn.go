@@ -18,7 +18,10 @@ type Conn struct {
 	core     *quicproto.Conn
 	ep       *quicproto.Endpoint
 	isServer bool
-	ln       *Listener // server connections: where to queue it once the handshake is done
+	// ln is the Listener of a server connection not yet queued for Accept: it is queued
+	// once the handshake is done, or for an early Listener once the ClientHello was
+	// processed (then ln is nil).
+	ln *Listener
 	tracer   func(TraceEvent)
 	logger   *slog.Logger
 
@@ -150,6 +153,9 @@ func (c *Conn) handleEvents() {
 		ev, ok := c.core.NextEvent()
 		if !ok {
 			c.checkLowSpace()
+			if c.ln != nil && c.ln.early && c.core.HelloDone() && c.closeErr == nil {
+				c.queue()
+			}
 			return
 		}
 		switch ev.Kind {
@@ -231,8 +237,15 @@ func (c *Conn) onHandshakeDone() {
 	close(c.handshakeDone)
 	c.trace(TraceHandshakeDone, 0, 0, nil)
 	if c.ln != nil {
-		c.ln.enqueue(c)
+		c.queue()
 	}
+}
+
+// queue hands a server connection to its Listener's Accept, once.
+func (c *Conn) queue() {
+	ln := c.ln
+	c.ln = nil
+	ln.enqueue(c)
 }
 
 func (c *Conn) onStreamOpened(id quicproto.StreamID) {

@@ -15,6 +15,8 @@ type Listener struct {
 	closed bool
 	// ownsTransport: the Listener came from ListenAddr, so Close closes the transport.
 	ownsTransport bool
+	// early: connections are queued before their handshake completes (ListenEarly).
+	early bool
 }
 
 // enqueue hands a connection whose handshake completed to Accept; t.mu is held.
@@ -28,7 +30,8 @@ func (l *Listener) enqueue(c *Conn) {
 	signal(l.ready)
 }
 
-// Accept returns the next connection whose handshake completed.
+// Accept returns the next connection whose handshake completed, or for a Listener from
+// ListenEarly or ListenAddrEarly, whose ClientHello was processed.
 func (l *Listener) Accept(ctx context.Context) (*Conn, error) {
 	t := l.t
 	for {

@@ -102,6 +102,23 @@ func (t *Transport) now() int64 { return int64(time.Since(t.epoch)) }
 // Listen starts accepting connections with tlsConf (which must hold a certificate and
 // NextProtos). A Transport has at most one Listener.
 func (t *Transport) Listen(tlsConf *tls.Config, conf *Config) (*Listener, error) {
+	return t.listen(tlsConf, conf, false)
+}
+
+// ListenEarly is Listen for a Listener whose Accept returns each connection before its
+// handshake completes: as soon as the client's ClientHello was processed, with its
+// 0-RTT keys when conf.Allow0RTT let us accept the client's 0-RTT data. The streams the
+// client opened in 0-RTT can then be accepted and read at once (0-RTT data can be
+// replayed by an attacker: act only on idempotent requests before the handshake
+// completes). Data the server writes before the handshake completes is sent once it
+// has (in 1-RTT packets, when the client's Finished has arrived). Conn.HandshakeComplete
+// tells when that is; a handshake that fails after Accept ends the connection (its
+// Context) with the error.
+func (t *Transport) ListenEarly(tlsConf *tls.Config, conf *Config) (*Listener, error) {
+	return t.listen(tlsConf, conf, true)
+}
+
+func (t *Transport) listen(tlsConf *tls.Config, conf *Config, early bool) (*Listener, error) {
 	cc, err := conf.coreConfig(tlsConf)
 	if err != nil {
 		return nil, err
@@ -124,7 +141,7 @@ func (t *Transport) Listen(tlsConf *tls.Config, conf *Config) (*Listener, error)
 		return nil, err
 	}
 	t.server = ep
-	t.ln = &Listener{t: t, conf: conf, ready: make(chan struct{}, 1)}
+	t.ln = &Listener{t: t, conf: conf, ready: make(chan struct{}, 1), early: early}
 	return t.ln, nil
 }
 

@@ -290,6 +290,14 @@ func (c *Conn) RemoteAddr() netip.AddrPort { return c.peerAddr }
 // HandshakeComplete reports whether the TLS handshake completed.
 func (c *Conn) HandshakeComplete() bool { return c.handshakeComplete }
 
+// HelloDone reports whether TLS processed the peer's first flight and derived the
+// Handshake keys: on a server, the whole ClientHello was read, so the negotiated ALPN
+// and the client's transport parameters are known, and the 0-RTT keys are installed
+// when 0-RTT was accepted (crypto/tls derives them before the Handshake keys).
+func (c *Conn) HelloDone() bool {
+	return c.handshakeComplete || c.spaces[levelHandshake].open != nil
+}
+
 // TLSState returns the TLS connection state (ALPN, peer certificates, ...).
 func (c *Conn) TLSState() tls.ConnectionState { return c.tls.ConnectionState() }
 
