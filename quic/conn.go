@@ -21,9 +21,9 @@ type Conn struct {
 	// ln is the Listener of a server connection not yet queued for Accept: it is queued
 	// once the handshake is done, or for an early Listener once the ClientHello was
 	// processed (then ln is nil).
-	ln *Listener
-	tracer   func(TraceEvent)
-	logger   *slog.Logger
+	ln     *Listener
+	tracer func(TraceEvent)
+	logger *slog.Logger
 
 	timer     *time.Timer
 	armed     int64 // the deadline the timer is set for (0: stopped)
