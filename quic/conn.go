@@ -327,7 +327,7 @@ func (c *Conn) RemoteAddr() net.Addr {
 
 // CloseWithError closes the connection with an application error code and reason; the
 // peer sees an *ApplicationError with Remote set. Open streams fail with the same error.
-func (c *Conn) CloseWithError(code uint64, reason string) error {
+func (c *Conn) CloseWithError(code ApplicationErrorCode, reason string) error {
 	t := c.t
 	t.mu.Lock()
 	defer t.mu.Unlock()

@@ -20,6 +20,12 @@ type TransportErrorCode = quicwire.ErrorCode
 // either side (Remote says which).
 type ApplicationError = quicproto.ApplicationError
 
+// ApplicationErrorCode is an error code of the application protocol (RFC 9000 section
+// 20.2), as Conn.CloseWithError sends it in CONNECTION_CLOSE and ApplicationError.Code
+// reports it: for HTTP/3, the codes of RFC 9114 section 8.1 (H3_NO_ERROR is 0x100).
+// It is an alias of uint64, so plain integers work wherever a code is expected.
+type ApplicationErrorCode = uint64
+
 // IdleTimeoutError: no packet arrived from the peer within the idle timeout.
 type IdleTimeoutError struct{}
 
@@ -60,8 +66,10 @@ func (*HandshakeTimeoutError) Is(target error) bool {
 	return ok
 }
 
-// StreamErrorCode is an application error code carried by RESET_STREAM or STOP_SENDING.
-type StreamErrorCode = uint64
+// StreamErrorCode is an application error code carried by RESET_STREAM or STOP_SENDING
+// (Stream.CancelWrite, Stream.CancelRead, StreamError.ErrorCode); the same type as
+// ApplicationErrorCode.
+type StreamErrorCode = ApplicationErrorCode
 
 // StreamError is a stream reset (RESET_STREAM, seen by Read) or stopped (STOP_SENDING,
 // seen by Write) by the peer (Remote true), or cancelled locally with CancelRead or

@@ -228,7 +228,8 @@ func TestCloseWithErrorSeenByPeer(t *testing.T) {
 		ctx := testCtx(t)
 		s, _ := p.server.OpenStream()
 		s.Write([]byte("x")) // the client accepts it below, then sees the close
-		p.client.CloseWithError(0x11, "bye")
+		var code ApplicationErrorCode = 0x11
+		p.client.CloseWithError(code, "bye")
 		select {
 		case <-p.server.Context().Done():
 		case <-ctx.Done():
@@ -236,7 +237,7 @@ func TestCloseWithErrorSeenByPeer(t *testing.T) {
 		}
 		var ae *ApplicationError
 		err := context.Cause(p.server.Context())
-		if !errors.As(err, &ae) || ae.Code != 0x11 || ae.Reason != "bye" || !ae.Remote {
+		if !errors.As(err, &ae) || ae.Code != code || ae.Reason != "bye" || !ae.Remote {
 			t.Fatalf("server sees %v, want remote application error 0x11 bye", err)
 		}
 		if _, err := p.server.AcceptStream(ctx); !errors.As(err, &ae) {
