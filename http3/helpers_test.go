@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -180,3 +181,5 @@ func testData(n int) []byte {
 	}
 	return b
 }
+
+func stringsReader(s string) io.Reader { return strings.NewReader(s) }

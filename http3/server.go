@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/h3wasi/h3wasi/quic"
+	"github.com/h3wasi/h3wasi/wasi"
 )
 
 // NextProtoH3 is the ALPN protocol identifier of HTTP/3 (RFC 9114 section 3.1).
@@ -118,11 +119,11 @@ func (s *Server) listenAndServe(conf *tls.Config) error {
 	if addr == "" {
 		addr = ":443"
 	}
-	ln, err := quic.ListenAddrEarly(addr, s.tlsConfig(conf), s.quicConfig())
+	pc, err := wasi.ListenPacket("udp", addr)
 	if err != nil {
 		return err
 	}
-	return s.ServeListener(ln)
+	return s.serve(pc, conf)
 }
 
 // Serve serves HTTP/3 on the datagram socket pc (a *net.UDPConn, a netsim
@@ -132,14 +133,26 @@ func (s *Server) Serve(pc net.PacketConn) error {
 	if s.TLSConfig == nil {
 		return errors.New("http3: Serve needs a TLSConfig with a certificate")
 	}
+	return s.serve(pc, s.TLSConfig)
+}
+
+// serve runs a listener on its own transport over pc. The transport, and with it
+// the socket, closes once the listener stopped and its last connection ended, so
+// that Shutdown lets the requests in flight finish.
+func (s *Server) serve(pc net.PacketConn, conf *tls.Config) error {
 	t := &quic.Transport{Conn: pc}
-	ln, err := t.ListenEarly(s.tlsConfig(s.TLSConfig), s.quicConfig())
+	ln, err := t.ListenEarly(s.tlsConfig(conf), s.quicConfig())
 	if err != nil {
 		pc.Close()
 		return err
 	}
-	defer t.Close()
-	return s.ServeListener(ln)
+	var conns sync.WaitGroup
+	err = s.serveListener(ln, &conns)
+	go func() {
+		conns.Wait()
+		t.Close()
+	}()
+	return err
 }
 
 // tlsConfig returns a copy of conf that offers h3 and TLS 1.3 only.
@@ -167,6 +180,11 @@ func (s *Server) quicConfig() *quic.Config {
 // ServeListener serves the connections of ln (which must offer the "h3" ALPN
 // protocol) until ln fails or the server closes. ln is closed when it returns.
 func (s *Server) ServeListener(ln *quic.Listener) error {
+	return s.serveListener(ln, nil)
+}
+
+// serveListener serves ln; conns, if set, counts its connections in flight.
+func (s *Server) serveListener(ln *quic.Listener, conns *sync.WaitGroup) error {
 	if !s.track(ln) {
 		ln.Close()
 		return ErrServerClosed
@@ -186,7 +204,15 @@ func (s *Server) ServeListener(ln *quic.Listener) error {
 			}
 			return err
 		}
-		go s.serveConn(ctx, qc)
+		if conns != nil {
+			conns.Add(1)
+		}
+		go func() {
+			if conns != nil {
+				defer conns.Done()
+			}
+			s.serveConn(ctx, qc)
+		}()
 	}
 }
 
