@@ -749,8 +749,9 @@ func hfValidPseudoPath(p string) bool {
 // :authority (section 4.4); for extended CONNECT (protocol != "", RFC 9220) also
 // :protocol. Then the header fields, lowercased, one field line per value, without
 // Host (it went to :authority), connection-specific fields, Content-Length and Trailer
-// (both written from req.ContentLength and req.Trailer), and te unless it is
-// "trailers". content-length is sent when req.ContentLength > 0, or as 0 for POST,
+// (both written from req.ContentLength and req.Trailer), te unless it is "trailers",
+// and a ":protocol" key (net/http's way to ask for extended CONNECT; its value is
+// the protocol argument). content-length is sent when req.ContentLength > 0, or as 0 for POST,
 // PUT and PATCH without a body; "accept-encoding: gzip" when addGzip. It fails, with
 // dst unchanged, on an invalid header name or value, method, host or path.
 func appendRequestFields(dst []qpack.HeaderField, req *http.Request, protocol string, addGzip bool) ([]qpack.HeaderField, error) {
@@ -819,6 +820,11 @@ func appendRequestFields(dst []qpack.HeaderField, req *http.Request, protocol st
 	}
 
 	for k, vv := range req.Header {
+		if k == ":protocol" {
+			// net/http's convention for extended CONNECT (as in golang.org/x/net/http2);
+			// its value comes as the protocol argument.
+			continue
+		}
 		name, ok := hfLowerName(k)
 		if !ok {
 			return dst[:start], fmt.Errorf("http3: invalid header field name %q", k)
