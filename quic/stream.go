@@ -255,6 +255,20 @@ func (h sendHalf) Close() error { return h.s.closeWrite() }
 // carrying code, and data not yet delivered is not retransmitted.
 func (h sendHalf) CancelWrite(code StreamErrorCode) { h.s.cancelWrite(code) }
 
+// SetPriority sets the stream's send priority, as HTTP/3 priorities (RFC 9218) give
+// it: urgency 0 (most urgent) to 7 (larger values count as 7), and whether the peer
+// uses the data incrementally. The connection sends the data of the most urgent
+// streams first; among streams of one urgency, non-incremental ones are sent one
+// after another in stream ID order, each sending all it has before the next, and then
+// incremental ones take turns. Streams start at urgency 3, non-incremental. The
+// priority may change at any time and applies to the data not yet sent.
+func (h sendHalf) SetPriority(urgency uint8, incremental bool) {
+	t := h.s.c.t
+	t.mu.Lock()
+	h.s.cs.SetPriority(urgency, incremental)
+	t.mu.Unlock()
+}
+
 // SetWriteDeadline sets the deadline for current and future Writes; zero means none.
 func (h sendHalf) SetWriteDeadline(t time.Time) error {
 	h.s.setDeadline(false, true, t)

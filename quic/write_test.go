@@ -160,3 +160,33 @@ func TestWriteAndCloseLarge(t *testing.T) {
 		t.Error("WriteAndClose after the FIN succeeded")
 	}
 }
+
+// TestSetPriority: priorities reach the core's scheduler, and prioritised streams
+// deliver their data (the order is tested in the core, TestStreamMapPriority).
+func TestSetPriority(t *testing.T) {
+	p := newTestPair(t, networks[1], nil, nil)
+	ctx := testCtx(t)
+	go echoServer(p.server)
+	for i, tc := range []struct {
+		urgency     uint8
+		incremental bool
+		want        uint8
+	}{{0, false, 0}, {7, true, 7}, {3, true, 3}, {9, false, 7}} {
+		s, err := p.client.OpenStreamSync(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.SetPriority(tc.urgency, tc.incremental)
+		p.ct.mu.Lock()
+		u, inc := s.sendHalf.s.cs.Priority()
+		p.ct.mu.Unlock()
+		if u != tc.want || inc != tc.incremental {
+			t.Errorf("SetPriority(%d, %v): core has %d, %v", tc.urgency, tc.incremental, u, inc)
+		}
+		data := testData(100<<10 + i)
+		go s.WriteAndClose(data)
+		if got, err := io.ReadAll(s); err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("stream %d: echo of %d bytes, %v", i, len(got), err)
+		}
+	}
+}

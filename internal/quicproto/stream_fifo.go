@@ -33,3 +33,24 @@ func (q *streamFIFO[T]) pop() T {
 	q.n--
 	return v
 }
+
+// at returns the i-th oldest element.
+func (q *streamFIFO[T]) at(i int) T { return q.buf[(q.head+i)%len(q.buf)] }
+
+// remove drops the elements for which drop is true, keeping the others in
+// order: O(n), for rare changes such as a new stream priority.
+func (q *streamFIFO[T]) remove(drop func(T) bool) {
+	var zero T
+	n := 0
+	for i := 0; i < q.n; i++ {
+		v := q.at(i)
+		if !drop(v) {
+			q.buf[(q.head+n)%len(q.buf)] = v
+			n++
+		}
+	}
+	for i := n; i < q.n; i++ {
+		q.buf[(q.head+i)%len(q.buf)] = zero
+	}
+	q.n = n
+}

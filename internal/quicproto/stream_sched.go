@@ -50,8 +50,7 @@ func (m *StreamMap) NextNotice() (StreamNotice, bool) {
 // control frames if it owes one.
 func (m *StreamMap) scheduleSend(s *Stream) {
 	if !s.inSendQ && !s.retired && s.CanSend() && s.send.WantsSend() {
-		s.inSendQ = true
-		m.sendQ.push(s)
+		m.sched.add(s)
 	}
 	if s.CanSend() && s.send.sending() && s.send.written > s.send.fc.used && m.connSend.Available() == 0 {
 		m.connSend.MarkBlocked() // new data waits for MAX_DATA
@@ -71,51 +70,86 @@ func (m *StreamMap) scheduleCtrl(s *Stream) {
 // now (connection-level flow control permitting), so that the conn never
 // builds packets for streams that are blocked.
 func (m *StreamMap) HasSendData() bool {
-	q := &m.sendQ
 	credit := m.connSend.Available()
-	for i := 0; i < q.len(); i++ {
-		if s := q.buf[(q.head+i)%len(q.buf)]; !s.retired && s.send.Sendable(credit) {
-			return true
+	for u := range m.sched.levels {
+		l := &m.sched.levels[u]
+		for _, s := range l.seq {
+			if !s.retired && s.send.Sendable(credit) {
+				return true
+			}
+		}
+		q := &l.rr
+		for i := 0; i < q.len(); i++ {
+			if s := q.at(i); !s.retired && s.send.Sendable(credit) {
+				return true
+			}
 		}
 	}
 	return false
 }
 
 // NextChunk returns data for one STREAM frame of at most space bytes
-// including its header (type, stream ID, offset and a length field).
-// Streams take turns chunk by chunk, so none can starve the others.
+// including its header (type, stream ID, offset and a length field). The
+// streams of the lowest urgency (SetPriority) go first; among those,
+// non-incremental streams are sent one after another in stream ID order,
+// each to the end of what it has, then incremental ones take turns chunk by
+// chunk. A stream that cannot send (flow control) lets the next one go.
 // Retransmissions need no connection credit; new data is charged to the
 // peer's MAX_DATA, and exhausting it schedules a DATA_BLOCKED frame.
 func (m *StreamMap) NextChunk(space int) (StreamChunk, bool) {
-	for range m.sendQ.len() {
-		s := m.sendQ.pop()
-		if s.retired || !s.send.WantsSend() {
-			s.inSendQ = false
-			continue
+	for u := range m.sched.levels {
+		l := &m.sched.levels[u]
+		for i := 0; i < len(l.seq); i++ {
+			s := l.seq[i]
+			if s.retired || !s.send.WantsSend() {
+				l.removeSeq(i)
+				s.inSendQ = false
+				i--
+				continue
+			}
+			if c, ok, fits := m.chunkOf(s, space); ok {
+				return c, true
+			} else if !fits {
+				return StreamChunk{}, false
+			}
 		}
-		off := s.send.NextOffset()
-		hdr := 1 + quicwire.VarintLen(uint64(s.id)) + quicwire.VarintLen(uint64(max(space, 0)))
-		if off > 0 {
-			hdr += quicwire.VarintLen(off)
-		}
-		c, ok := s.send.NextChunk(space-hdr, m.connSend.Available())
-		if ok {
-			m.connSend.Use(c.NewBytes)
-			c.ID = s.id
-		}
-		if s.send.written > s.send.fc.used && m.connSend.Available() == 0 {
-			m.connSend.MarkBlocked()
-		}
-		m.sendQ.push(s) // to the back: round-robin
-		m.scheduleCtrl(s)
-		if ok {
-			return c, true
-		}
-		if space-hdr < 0 {
-			break // no stream's header fits either
+		for range l.rr.len() {
+			s := l.rr.pop()
+			if s.retired || !s.send.WantsSend() {
+				s.inSendQ = false
+				continue
+			}
+			c, ok, fits := m.chunkOf(s, space)
+			l.rr.push(s) // to the back: round-robin
+			if ok {
+				return c, true
+			} else if !fits {
+				return StreamChunk{}, false
+			}
 		}
 	}
 	return StreamChunk{}, false
+}
+
+// chunkOf takes the next chunk of s for a STREAM frame of at most space
+// bytes. fits is false when not even the frame header fits (no stream can
+// send then).
+func (m *StreamMap) chunkOf(s *Stream, space int) (c StreamChunk, ok, fits bool) {
+	off := s.send.NextOffset()
+	hdr := 1 + quicwire.VarintLen(uint64(s.id)) + quicwire.VarintLen(uint64(max(space, 0)))
+	if off > 0 {
+		hdr += quicwire.VarintLen(off)
+	}
+	c, ok = s.send.NextChunk(space-hdr, m.connSend.Available())
+	if ok {
+		m.connSend.Use(c.NewBytes)
+		c.ID = s.id
+	}
+	if s.send.written > s.send.fc.used && m.connSend.Available() == 0 {
+		m.connSend.MarkBlocked()
+	}
+	m.scheduleCtrl(s)
+	return c, ok, space-hdr >= 0
 }
 
 // OnStreamAcked is the recovery layer's report that a STREAM frame

@@ -45,6 +45,10 @@ type Stream struct {
 	inSendQ, inCtrlQ bool
 	retired          bool  // dropped from the map: both parts finished
 	noticed          uint8 // StreamNotice kinds queued and not yet taken
+	// urgency and incremental are the send priority (SetPriority); a queued
+	// stream sits in the send scheduler's queue for them.
+	urgency     uint8
+	incremental bool
 }
 
 // ID returns the stream ID.
@@ -183,7 +187,7 @@ type StreamMap struct {
 	connSend FlowSend // the peer's MAX_DATA
 	connRecv FlowRecv // our MAX_DATA
 
-	sendQ   streamFIFO[*Stream]
+	sched   sendSched // streams with data to send, by priority
 	ctrlQ   streamFIFO[*Stream]
 	notices streamFIFO[StreamNotice]
 
@@ -243,7 +247,7 @@ func (m *StreamMap) peerStreamLimit(id StreamID) uint64 {
 
 // newStream creates and registers stream id.
 func (m *StreamMap) newStream(id StreamID) *Stream {
-	s := &Stream{id: id, m: m}
+	s := &Stream{id: id, m: m, urgency: DefaultUrgency}
 	if id.CanSend(m.cfg.IsServer) {
 		s.send.Init(m.peerStreamLimit(id), m.cfg.SendBuffer)
 	}

@@ -1,6 +1,7 @@
 package quicproto
 
 import (
+	"slices"
 	"testing"
 )
 
@@ -225,16 +226,19 @@ func TestStreamMapManyPeerStreams(t *testing.T) {
 	}
 }
 
+// TestStreamMapRoundRobin: incremental streams of one urgency take turns.
 func TestStreamMapRoundRobin(t *testing.T) {
 	m := newTestMap(t, false)
 	var ids []StreamID
 	for range 2 {
 		s, _ := m.OpenStream(true)
+		s.SetPriority(DefaultUrgency, true)
 		s.Write(make([]byte, 3000))
 		ids = append(ids, s.ID())
 	}
 	u, _ := m.OpenStream(false)
 	u.Write(make([]byte, 3000))
+	u.SetPriority(DefaultUrgency, true) // while queued
 	ids = append(ids, u.ID())
 	for i := range 6 {
 		c, ok := m.NextChunk(1000)
@@ -399,5 +403,127 @@ func TestStreamMapAll(t *testing.T) {
 	}
 	if n != 3 {
 		t.Fatalf("All yielded %d streams, want 3", n)
+	}
+}
+
+// TestStreamMapPriority checks the send order of RFC 9218 priorities: lower urgency
+// first; within an urgency, non-incremental streams one after another by stream ID
+// (each until it has nothing left), then incremental ones in turns. Every stream
+// writes 2000 bytes and chunks carry at most 1000 bytes, so a stream needs two chunks.
+func TestStreamMapPriority(t *testing.T) {
+	type prio struct {
+		urgency     uint8
+		incremental bool
+	}
+	def := prio{DefaultUrgency, false}
+	for _, tc := range []struct {
+		name string
+		// prios[i] is the priority of the i-th stream opened (bidirectional, IDs 0,
+		// 4, 8...); streams are written in reverse order so that the order of
+		// writes cannot explain the result.
+		prios []prio
+		// after, if set, changes a priority once everything is queued.
+		after func(ss []*Stream)
+		// want lists the index of the stream of each chunk.
+		want []int
+	}{
+		{"default: by stream ID, each to the end", []prio{def, def, def}, nil,
+			[]int{0, 0, 1, 1, 2, 2}},
+		{"urgency first", []prio{{5, false}, {0, false}, {3, false}}, nil,
+			[]int{1, 1, 2, 2, 0, 0}},
+		{"incremental in turns", []prio{{3, true}, {3, true}, {3, true}}, nil,
+			[]int{2, 1, 0, 2, 1, 0}},
+		{"non-incremental before incremental of the same urgency", []prio{{3, true}, {3, false}, {3, true}}, nil,
+			[]int{1, 1, 2, 0, 2, 0}},
+		{"urgency beats incremental", []prio{{4, true}, {4, true}, {1, false}}, nil,
+			[]int{2, 2, 1, 0, 1, 0}},
+		{"urgency above 7 is 7", []prio{{200, false}, {7, false}, def}, nil,
+			[]int{2, 2, 0, 0, 1, 1}},
+		{"reprioritised while queued", []prio{def, def, def}, func(ss []*Stream) { ss[2].SetPriority(0, false) },
+			[]int{2, 2, 0, 0, 1, 1}},
+		{"made incremental while queued", []prio{def, def, def}, func(ss []*Stream) {
+			ss[0].SetPriority(DefaultUrgency, true)
+			ss[1].SetPriority(DefaultUrgency, true)
+		}, []int{2, 2, 0, 1, 0, 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := NewStreamMap(StreamMapConfig{MaxIncomingBidi: 10, StreamWindow: 1 << 16, MaxStreamWindow: 1 << 16,
+				ConnWindow: 1 << 20, MaxConnWindow: 1 << 20, SendBuffer: 1 << 16})
+			m.SetPeerLimits(StreamPeerLimits{MaxData: 1 << 20, MaxStreamDataBidiRemote: 1 << 16, MaxStreamsBidi: 10})
+			ss := make([]*Stream, len(tc.prios))
+			for i, p := range tc.prios {
+				ss[i], _ = m.OpenStream(true)
+				ss[i].SetPriority(p.urgency, p.incremental)
+			}
+			for i := len(ss) - 1; i >= 0; i-- {
+				ss[i].Write(make([]byte, 2000))
+			}
+			if tc.after != nil {
+				tc.after(ss)
+			}
+			var got []int
+			for c, ok := m.NextChunk(1000 + 8); ok; c, ok = m.NextChunk(1000 + 8) {
+				got = append(got, int(c.ID.Num()))
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("chunks from streams %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestStreamMapPriorityBlocked: a non-incremental stream that flow control holds back
+// lets the next one send, and resumes first once it may.
+func TestStreamMapPriorityBlocked(t *testing.T) {
+	m := NewStreamMap(testMapConfig(false))
+	p := testPeerLimits()
+	p.MaxStreamDataBidiRemote = 1000
+	m.SetPeerLimits(p)
+	a, _ := m.OpenStream(true)
+	b, _ := m.OpenStream(true)
+	a.Write(make([]byte, 3000))
+	b.Write(make([]byte, 3000))
+	var got []StreamID
+	for c, ok := m.NextChunk(600); ok; c, ok = m.NextChunk(600) {
+		got = append(got, c.ID)
+	}
+	if want := []StreamID{a.ID(), a.ID(), b.ID(), b.ID()}; !slices.Equal(got, want) {
+		t.Fatalf("chunks from %v, want %v", got, want)
+	}
+	if err := m.OnMaxStreamData(b.ID(), 2000); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.OnMaxStreamData(a.ID(), 2000); err != nil {
+		t.Fatal(err)
+	}
+	if c, ok := m.NextChunk(600); !ok || c.ID != a.ID() {
+		t.Fatalf("after MAX_STREAM_DATA: chunk %+v, want stream %d first", c, a.ID())
+	}
+}
+
+// TestStreamMapPriorityAllocs: once its queues have grown, the scheduler allocates
+// nothing, whatever the mix of priorities.
+func TestStreamMapPriorityAllocs(t *testing.T) {
+	m := NewStreamMap(StreamMapConfig{MaxIncomingBidi: 10, StreamWindow: 1 << 16, MaxStreamWindow: 1 << 16,
+		ConnWindow: 1 << 20, MaxConnWindow: 1 << 20, SendBuffer: 1 << 16})
+	m.SetPeerLimits(StreamPeerLimits{MaxData: 1 << 62, MaxStreamDataBidiRemote: 1 << 62, MaxStreamsBidi: 10})
+	var ss []*Stream
+	for i := range 8 {
+		s, _ := m.OpenStream(true)
+		s.SetPriority(uint8(i%3), i%2 == 0)
+		ss = append(ss, s)
+	}
+	data := make([]byte, 500)
+	round := func() {
+		for _, s := range ss {
+			s.Write(data)
+		}
+		for c, ok := m.NextChunk(1200); ok; c, ok = m.NextChunk(1200) {
+			m.OnStreamAcked(c.ID, c.Offset, len(c.Data), c.Fin)
+		}
+	}
+	round()
+	if n := testing.AllocsPerRun(100, round); n != 0 {
+		t.Errorf("%v allocations per round", n)
 	}
 }
