@@ -261,7 +261,13 @@ func (cc *clientConn) wait0RTT(ctx context.Context, req *http.Request) error {
 // send writes the request headers and starts the body.
 func (cs *clientStream) send() (*http.Response, error) {
 	req, c := cs.req, cs.cc.c
-	fields, err := appendRequestFields(nil, req, req.Header.Get(":protocol"), cs.cc.t.wantsGzip(req))
+	protocol := req.Header.Get(":protocol")
+	if protocol != "" {
+		if err := cs.waitConnectProtocol(); err != nil {
+			return nil, err
+		}
+	}
+	fields, err := appendRequestFields(nil, req, protocol, cs.cc.t.wantsGzip(req))
 	if err != nil {
 		return nil, err
 	}
@@ -295,6 +301,23 @@ func (cs *clientStream) send() (*http.Response, error) {
 	cs.mu.Unlock()
 	go cs.writeBody()
 	return nil, nil
+}
+
+// waitConnectProtocol waits for the server's SETTINGS before an extended CONNECT,
+// which RFC 9220 section 3 allows only once the server has enabled it.
+func (cs *clientStream) waitConnectProtocol() error {
+	c := cs.cc.c
+	select {
+	case <-c.settingsCh:
+	case <-cs.req.Context().Done():
+		return context.Cause(cs.req.Context())
+	case <-c.qc.Context().Done():
+		return fromQUIC(context.Cause(c.qc.Context()))
+	}
+	if p, _ := c.peer(); !p.enableConnectProtocol {
+		return errors.New("http3: the server does not support extended CONNECT (SETTINGS_ENABLE_CONNECT_PROTOCOL)")
+	}
+	return nil
 }
 
 // writeBody sends the request body as DATA frames, then its trailers and the end

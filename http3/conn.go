@@ -85,6 +85,10 @@ type conn struct {
 	priorityHook     func(streamID uint64, p priority) // server: applies PRIORITY_UPDATE
 	goawayHook       func(id uint64)                   // client: fails the rejected requests
 
+	// HTTP datagram queues by request stream ID, made on first use.
+	dgMu     sync.Mutex
+	dgQueues map[uint64]*datagramQueue
+
 	closed atomic.Bool
 }
 
@@ -522,6 +526,10 @@ func frameName(typ uint64) string {
 
 // onSettings applies the peer's SETTINGS to our encoder.
 func (c *conn) onSettings(s settings) error {
+	if s.datagrams && c.cfg.datagrams && !c.qc.ConnectionState().SupportsDatagrams {
+		// RFC 9297 section 2.1.1: H3_DATAGRAM without QUIC datagram support.
+		return connErrorf(ErrCodeSettingsError, "SETTINGS_H3_DATAGRAM without the max_datagram_frame_size transport parameter")
+	}
 	c.encMu.Lock()
 	err := c.enc.SetPeerSettings(qpack.EncoderConfig{
 		MaxTableCapacity:  s.qpackMaxTableCapacity,
