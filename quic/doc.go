@@ -4,7 +4,9 @@
 //
 // A Transport serves one net.PacketConn: real UDP, a simulated network endpoint
 // (package netsim) or a WASI host socket (package wasi). Transport.Listen accepts
-// connections, Transport.Dial opens them; ListenAddr and DialAddr open the socket too.
+// connections (Transport.ListenEarly before their handshake completes, so that 0-RTT
+// requests are served at once), Transport.Dial opens them (Transport.DialEarly sends
+// 0-RTT data); ListenAddr, ListenAddrEarly and DialAddr open the socket too.
 // A Conn multiplexes bidirectional Streams and unidirectional SendStreams and
 // ReceiveStreams; blocking calls take a context.Context or honour deadlines.
 //
@@ -16,7 +18,8 @@
 // the core has to send is written right away from the same goroutine. Application calls
 // (Write, Read, Close, CancelRead...) run the core in the caller's goroutine under the
 // same mutex and send what they produced before returning, so no goroutine is needed per
-// stream or per packet. Each connection has one time.Timer, set to the core's next
+// stream or per packet. (Each Write thus sends its own packets and Close one more for the
+// FIN; WriteAndClose sends data and FIN together, in one packet when they fit.) Each connection has one time.Timer, set to the core's next
 // deadline (loss detection, acknowledgements, pacing, idle timeout); when it fires the
 // core's timers run and the connection sends again. Buffers for receiving and sending
 // belong to the transport and are reused, so steady-state traffic allocates nothing

@@ -161,7 +161,7 @@ func (s *Stream) CancelRead(code uint64) {
 }
 
 // StreamMap holds a connection's streams: ID spaces and limits, the live
-// streams, connection-level flow control, the round-robin queue of
+// streams, connection-level flow control, the priority queues of
 // streams with data to send, the queue of pending control frames, and
 // notices for the application.
 //
