@@ -106,12 +106,23 @@ func (fr *frameReader) fill() bool {
 	if fr.end == len(fr.buf) {
 		return true
 	}
-	n, err := fr.r.Read(fr.buf[fr.end:])
+	n, err := fr.readSome(fr.buf[fr.end:])
 	fr.end += n
 	if err != nil {
 		fr.err = err
 	}
 	return n > 0
+}
+
+// readSome reads from the stream, retrying reads that return nothing and no error
+// (which io.Reader allows), so that callers see either data or an error.
+func (fr *frameReader) readSome(p []byte) (int, error) {
+	for range 100 {
+		if n, err := fr.r.Read(p); n > 0 || err != nil {
+			return n, err
+		}
+	}
+	return 0, io.ErrNoProgress
 }
 
 // varint reads one variable-length integer. atStart says whether a clean end of the
@@ -227,7 +238,7 @@ func (fr *frameReader) readData(p []byte) (int, error) {
 		}
 		return fr.readData(p)
 	}
-	n, err := fr.r.Read(p)
+	n, err := fr.readSome(p)
 	fr.remaining -= uint64(n)
 	if err != nil {
 		fr.err = err
