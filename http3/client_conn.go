@@ -69,7 +69,34 @@ func (cc *clientConn) dial(ctx context.Context, trace *httptrace.ClientTrace) {
 	cc.c = c
 	cc.streams = make(map[quic.StreamID]*clientStream)
 	context.AfterFunc(qc.Context(), func() { t.removeConn(cc) })
+	select {
+	case <-qc.HandshakeComplete():
+	default:
+		go cc.watch0RTT()
+	}
 	cc.armIdle()
+}
+
+// watch0RTT retires a connection whose 0-RTT data the server rejected: our control
+// and QPACK streams went out in that data and were lost with it, so the requests
+// are retried on a new connection (they fail with quic.Err0RTTRejected).
+func (cc *clientConn) watch0RTT() {
+	qc := cc.c.qc
+	select {
+	case <-qc.HandshakeComplete():
+	case <-qc.Context().Done():
+		return
+	}
+	if qc.ConnectionState().Used0RTT {
+		return
+	}
+	// Without 0-RTT keys nothing was sent early and the streams simply waited
+	// for the handshake; only streams that rode in rejected 0-RTT data fail.
+	if _, err := cc.c.ctrl.Write(nil); !errors.Is(err, quic.Err0RTTRejected) {
+		return
+	}
+	cc.t.removeConn(cc)
+	cc.c.closeWithError(&Error{Code: ErrCodeNoError, Reason: "0-RTT rejected", conn: true})
 }
 
 // dialError is a failure to connect.
@@ -605,6 +632,9 @@ func (cs *clientStream) classify(err error) error {
 	}
 	if goaway {
 		return &retryableError{err: errors.New("http3: request not processed: server sent GOAWAY")}
+	}
+	if errors.Is(err, quic.Err0RTTRejected) {
+		return &retryableError{err: err}
 	}
 	if id, ok := cs.cc.c.goaway(); ok && uint64(cs.str.StreamID()) >= id {
 		return &retryableError{err: errors.New("http3: request not processed: server sent GOAWAY")}
