@@ -423,7 +423,5 @@ func (r *requestBody) Close() error {
 
 // setStreamPriority hands a response's priority to the QUIC send scheduler.
 func setStreamPriority(str *quic.Stream, p priority) {
-	if ps, ok := any(str).(interface{ SetPriority(uint8, bool) }); ok {
-		ps.SetPriority(p.urgency, p.incremental)
-	}
+	str.SetPriority(p.urgency, p.incremental)
 }
