@@ -64,6 +64,7 @@ func TestShutdown(t *testing.T) {
 		shutdownDone <- ts.srv.Shutdown(ctx)
 	}()
 	// Wait for the GOAWAY to reach the client's connection.
+	<-cc.dialed
 	select {
 	case <-cc.c.goawayCh:
 	case <-time.After(10 * time.Second):
