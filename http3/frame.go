@@ -1,7 +1,9 @@
 package http3
 
 import (
+	"errors"
 	"io"
+	"sync"
 
 	"github.com/h3wasi/h3wasi/internal/quicwire"
 )
@@ -97,7 +99,7 @@ func (fr *frameReader) fill() bool {
 		return false
 	}
 	if fr.buf == nil {
-		fr.buf = make([]byte, frameReaderBufSize)
+		fr.buf = *frameBufPool.Get().(*[]byte)
 	}
 	if fr.start > 0 {
 		fr.end = copy(fr.buf, fr.buf[fr.start:fr.end])
@@ -249,8 +251,23 @@ func (fr *frameReader) readData(p []byte) (int, error) {
 	return n, nil
 }
 
-// release returns the read-ahead buffer once the stream is done with.
-func (fr *frameReader) release() { fr.buf, fr.start, fr.end = nil, 0, 0 }
+// frameBufPool recycles the read-ahead buffers of frame readers: one per request
+// stream would otherwise be garbage per request.
+var frameBufPool = sync.Pool{New: func() any { b := make([]byte, frameReaderBufSize); return &b }}
+
+// release returns the read-ahead buffer once the stream is done with; the reader
+// must not be used after.
+func (fr *frameReader) release() {
+	if len(fr.buf) == frameReaderBufSize {
+		b := fr.buf
+		frameBufPool.Put(&b)
+	}
+	fr.buf, fr.start, fr.end = nil, 0, 0
+	fr.err = errReaderReleased
+}
+
+// errReaderReleased fails reads on a released frame reader.
+var errReaderReleased = errors.New("http3: stream reader released")
 
 // errFrameTooLarge is a control frame larger than we accept.
 var errFrameTooLarge = connErrorf(ErrCodeExcessiveLoad, "control frame too large")

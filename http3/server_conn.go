@@ -282,8 +282,7 @@ func (sc *serverConn) prepareRequest(ctx context.Context, req *http.Request, str
 	rctx = context.WithValue(rctx, http.LocalAddrContextKey, qc.LocalAddr())
 	rctx = context.WithValue(rctx, serverContextKey, sc.s)
 	state := qc.ConnectionState()
-	early := !sc.handshakeDone()
-	if early {
+	if str.OpenedIn0RTT() {
 		rctx = context.WithValue(rctx, earlyDataKey{}, true)
 	}
 	*req = *req.WithContext(rctx)
@@ -298,26 +297,6 @@ func (sc *serverConn) prepareRequest(ctx context.Context, req *http.Request, str
 		if p, ok := parsePriority(v); ok && p != defaultPriority {
 			setStreamPriority(str, p)
 		}
-	}
-}
-
-// handshakeDone reports whether the connection's handshake has completed, which
-// tells 0-RTT requests from the others.
-func (sc *serverConn) handshakeDone() bool {
-	sc.mu.Lock()
-	done := sc.handshook
-	sc.mu.Unlock()
-	if done {
-		return true
-	}
-	select {
-	case <-sc.c.qc.HandshakeComplete():
-		sc.mu.Lock()
-		sc.handshook = true
-		sc.mu.Unlock()
-		return true
-	default:
-		return false
 	}
 }
 

@@ -123,6 +123,9 @@ func TestListenEarly0RTT(t *testing.T) {
 		if err != nil || string(req) != "GET /" {
 			t.Fatalf("request %q, %v", req, err)
 		}
+		if !ss.OpenedIn0RTT() {
+			t.Errorf("OpenedIn0RTT false for a stream opened in 0-RTT data")
+		}
 		select {
 		case <-sc.HandshakeComplete():
 			t.Fatal("handshake complete although the client cannot have sent its Finished")

@@ -269,6 +269,16 @@ func (h sendHalf) SetPriority(urgency uint8, incremental bool) {
 	t.mu.Unlock()
 }
 
+// OpenedIn0RTT reports whether the peer opened the stream in 0-RTT data, before
+// the handshake completed: such data may be a replay (RFC 9001 section 9.2), so a
+// server acts only on idempotent requests from it.
+func (h recvHalf) OpenedIn0RTT() bool {
+	t := h.s.c.t
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return h.s.cs.OpenedIn0RTT()
+}
+
 // SetWriteDeadline sets the deadline for current and future Writes; zero means none.
 func (h sendHalf) SetWriteDeadline(t time.Time) error {
 	h.s.setDeadline(false, true, t)

@@ -9,6 +9,7 @@ import (
 // packet was ack-eliciting, and sets c.nonProbing when it carried a non-probing frame.
 func (c *Conn) handleFrames(now int64, lvl level, pt quicwire.PacketType, p []byte) (eliciting bool, err error) {
 	c.nonProbing = false
+	c.streams.SetIn0RTTPacket(pt == quicwire.Packet0RTT)
 	if len(p) == 0 {
 		return false, &TransportError{Code: ProtocolViolation, Reason: "packet without frames"}
 	}

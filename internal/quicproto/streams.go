@@ -49,10 +49,20 @@ type Stream struct {
 	// stream sits in the send scheduler's queue for them.
 	urgency     uint8
 	incremental bool
+	// in0RTT: the peer opened the stream in a 0-RTT packet.
+	in0RTT bool
 }
 
 // ID returns the stream ID.
 func (s *Stream) ID() StreamID { return s.id }
+
+// OpenedIn0RTT reports whether the peer opened the stream in a 0-RTT packet, so
+// that what it carries may be a replay (RFC 9001 section 9.2).
+func (s *Stream) OpenedIn0RTT() bool { return s.in0RTT }
+
+// SetIn0RTTPacket tells the map whether the frames being processed came in a
+// 0-RTT packet, which marks the peer streams they open.
+func (m *StreamMap) SetIn0RTTPacket(v bool) { m.in0RTTPacket = v }
 
 // SendState returns the state of the sending part.
 func (s *Stream) SendState() SendState { return s.send.state }
@@ -178,11 +188,12 @@ func (s *Stream) CancelRead(code uint64) {
 //
 // The application works on *Stream values from OpenStream and Get.
 type StreamMap struct {
-	cfg     StreamMapConfig
-	streams map[StreamID]*Stream
-	local   [2]streamLocalSpace // indexed by streamSpaceIndex: bidi, uni
-	peer    [2]streamPeerSpace
-	peerLim StreamPeerLimits
+	cfg          StreamMapConfig
+	in0RTTPacket bool // the frames being handled came in a 0-RTT packet
+	streams      map[StreamID]*Stream
+	local        [2]streamLocalSpace // indexed by streamSpaceIndex: bidi, uni
+	peer         [2]streamPeerSpace
+	peerLim      StreamPeerLimits
 
 	connSend FlowSend // the peer's MAX_DATA
 	connRecv FlowRecv // our MAX_DATA
@@ -307,6 +318,7 @@ func (m *StreamMap) lookup(id StreamID, frameType uint64) (*Stream, error) {
 	}
 	for n := from; n < to; n++ {
 		s := m.newStream(MakeStreamID(id.Type(), n))
+		s.in0RTT = m.in0RTTPacket
 		m.notify(s, StreamNoticeOpened)
 	}
 	return m.streams[id], nil
