@@ -125,7 +125,7 @@ func TestSettingsFrameRoundTrip(t *testing.T) {
 	}
 }
 
-func TestParsePriority(t *testing.T) {
+func TestParsePriorityValues(t *testing.T) {
 	tests := []struct {
 		in   string
 		want priority
