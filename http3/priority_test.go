@@ -1,0 +1,52 @@
+package http3
+
+import (
+	"io"
+	"net/http"
+	"sync"
+	"testing"
+)
+
+// TestPriorityOrder: two large responses are ready at once; the one the client
+// marked urgent (RFC 9218 priority header) is sent first although it was
+// requested second.
+func TestPriorityOrder(t *testing.T) {
+	const size = 4 << 20
+	var arrived sync.WaitGroup
+	arrived.Add(2)
+	payload := testData(size)
+	ts := startServer(t, udpNet(), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/warm" {
+			return
+		}
+		arrived.Done()
+		arrived.Wait()
+		w.Write(payload)
+	}))
+	ts.get(t, "/warm") // dial first, so that both requests share the connection
+	order := make(chan string, 2)
+	var wg sync.WaitGroup
+	for _, p := range []struct{ path, prio string }{{"/background", "u=7"}, {"/urgent", "u=0"}} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequestWithContext(testCtx(t), "GET", ts.url+p.path, nil)
+			req.Header.Set("Priority", p.prio)
+			resp, err := ts.client.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			n, err := io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if err != nil || n != size {
+				t.Errorf("%s: %d bytes, %v", p.path, n, err)
+			}
+			order <- p.path
+		}()
+	}
+	wg.Wait()
+	if first := <-order; first != "/urgent" {
+		t.Errorf("%s finished first, want /urgent", first)
+	}
+}
