@@ -7,6 +7,17 @@
 // sockets, and talks to it from a native QUIC client: echoes, a bulk transfer and
 // parallel streams.
 //
+//	h3 serve [--addr :4433] [--cert FILE --key FILE] [--tcp] [--log-format text|json] [--metrics=false] [--0rtt=false] [DIR]
+//
+// serves the files of DIR (default .) over HTTP/3 as http.FileServer does (ranges,
+// ETag and If-Modified-Since, index.html, directory listings; nothing outside DIR,
+// symbolic links included), with a fresh self-signed certificate unless --cert and
+// --key are given. --tcp adds HTTP/1.1 and HTTP/2 over TLS on the same TCP port,
+// whose responses carry Alt-Svc so that browsers move to HTTP/3. Each request is
+// logged to stdout with log/slog; /metrics has Prometheus metrics (requests,
+// bytes, connections, handshakes by kind, packets sent and lost, RTT); SIGINT or
+// SIGTERM shuts down gracefully and prints a summary.
+//
 //	h3 wasm run [--allow RULE]... [--lookup] [--max-sockets N] [--memory MiB] [--dir HOST[:GUEST]]... module.wasm [args...]
 //
 // runs a WebAssembly (wasip1) module with UDP sockets scoped by a policy:
@@ -30,8 +41,9 @@ type command struct {
 // commands lists the subcommands; later ones (get, serve, demo, bench)
 // join this table.
 var commands = map[string]command{
-	"wasm": {"run WebAssembly modules with scoped UDP sockets", wasmMain},
-	"demo": {"run a QUIC echo server inside WebAssembly and talk to it natively", demoMain},
+	"wasm":  {"run WebAssembly modules with scoped UDP sockets", wasmMain},
+	"serve": {"serve a directory over HTTP/3 (and HTTP/1.1, HTTP/2 with --tcp), with metrics", serveMain},
+	"demo":  {"run a QUIC echo server inside WebAssembly and talk to it natively", demoMain},
 }
 
 func main() {
