@@ -13,17 +13,35 @@ import (
 func TestPriorityOrder(t *testing.T) {
 	const size = 4 << 20
 	var arrived sync.WaitGroup
-	arrived.Add(2)
 	payload := testData(size)
+	seen := make(chan string, 2)
 	ts := startServer(t, udpNet(), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/warm" {
 			return
 		}
+		seen <- r.URL.Path
 		arrived.Done()
 		arrived.Wait()
 		w.Write(payload)
 	}))
 	ts.get(t, "/warm") // dial first, so that both requests share the connection
+	// Scheduling on a loaded machine is noisy: the urgent response must come first
+	// in at least two of three rounds (with equal priorities it never does).
+	wins := 0
+	for range 3 {
+		arrived.Add(2)
+		if priorityRound(t, ts, seen, size) == "/urgent" {
+			wins++
+		}
+	}
+	if wins < 2 {
+		t.Errorf("the urgent response finished first in %d of 3 rounds", wins)
+	}
+}
+
+// priorityRound requests a background and then an urgent response and returns
+// the path that finished first.
+func priorityRound(t *testing.T, ts *testServer, seen chan string, size int64) string {
 	order := make(chan string, 2)
 	var wg sync.WaitGroup
 	for _, p := range []struct{ path, prio string }{{"/background", "u=7"}, {"/urgent", "u=0"}} {
@@ -44,9 +62,8 @@ func TestPriorityOrder(t *testing.T) {
 			}
 			order <- p.path
 		}()
+		<-seen // the second request leaves only once the first is in
 	}
 	wg.Wait()
-	if first := <-order; first != "/urgent" {
-		t.Errorf("%s finished first, want /urgent", first)
-	}
+	return <-order
 }
