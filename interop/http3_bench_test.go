@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"runtime"
 	"strconv"
 	"sync"
@@ -280,28 +281,44 @@ func BenchmarkHTTP3Download(b *testing.B) {
 // BenchmarkHTTP3IdleConnMemory establishes h3bIdleConns HTTP/3 connections between one
 // server and as many client transports, each having made one 1 KiB GET, and reports the
 // live heap plus goroutine stacks they hold (client and server side together) per
-// connection, and the goroutines each costs, as BenchmarkIdleConnMemory does for QUIC.
-// Each op is a whole round on fresh sockets (best run with -benchtime 1x); the metrics
-// are the means over the rounds.
+// connection (B/conn, and its two parts heap-B/conn and stack-B/conn), and the goroutines
+// each costs, as BenchmarkIdleConnMemory does for QUIC. Each op is a whole round on fresh
+// sockets (best run with -benchtime 1x); the metrics are the means over the rounds.
 func BenchmarkHTTP3IdleConnMemory(b *testing.B) {
 	const h3bIdleConns = 200
 	for _, st := range h3bStacks {
 		b.Run("net=udp/stack="+st.name, func(b *testing.B) {
-			var bytes, goroutines float64
+			var sum h3bMem
 			for range b.N {
-				by, g := h3bIdleRound(b, st, h3bIdleConns)
-				bytes += by
-				goroutines += g
+				m := h3bIdleRound(b, st, h3bIdleConns)
+				sum.heap += m.heap
+				sum.stack += m.stack
+				sum.goroutines += m.goroutines
 			}
-			b.ReportMetric(bytes/float64(b.N)/h3bIdleConns, "B/conn")
-			b.ReportMetric(goroutines/float64(b.N)/h3bIdleConns, "goroutines/conn")
+			per := float64(b.N * h3bIdleConns)
+			b.ReportMetric(float64(sum.heap+sum.stack)/per, "B/conn")
+			b.ReportMetric(float64(sum.heap)/per, "heap-B/conn")
+			b.ReportMetric(float64(sum.stack)/per, "stack-B/conn")
+			b.ReportMetric(float64(sum.goroutines)/per, "goroutines/conn")
 		})
 	}
 }
 
-// h3bIdleRound runs one round of BenchmarkHTTP3IdleConnMemory and returns the heap and
-// goroutines the n connections added.
-func h3bIdleRound(b *testing.B, st h3bStack, n int) (bytes, goroutines float64) {
+// h3bMem is live heap, goroutine stacks and goroutines.
+type h3bMem struct{ heap, stack, goroutines int64 }
+
+// h3bMemInUse measures after a full collection, as heapInUse does.
+func h3bMemInUse() h3bMem {
+	runtime.GC()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return h3bMem{int64(ms.HeapAlloc), int64(ms.StackInuse), int64(runtime.NumGoroutine())}
+}
+
+// h3bIdleRound runs one round of BenchmarkHTTP3IdleConnMemory and returns what the n
+// connections added.
+func h3bIdleRound(b *testing.B, st h3bStack, n int) h3bMem {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	var cleanups []func()
@@ -317,7 +334,7 @@ func h3bIdleRound(b *testing.B, st h3bStack, n int) (bytes, goroutines float64) 
 		b.Fatal(err)
 	}
 	time.Sleep(100 * time.Millisecond)
-	before, g0 := heapInUse(), runtime.NumGoroutine()
+	before := h3bMemInUse()
 	clients := make([]h3bClient, n)
 	for i := range clients {
 		clients[i] = newClient()
@@ -326,9 +343,12 @@ func h3bIdleRound(b *testing.B, st h3bStack, n int) (bytes, goroutines float64) 
 		}
 	}
 	time.Sleep(500 * time.Millisecond) // let handshake leftovers (ACKs, tickets) settle
-	after, g1 := heapInUse(), runtime.NumGoroutine()
+	after := h3bMemInUse()
+	if f := os.Getenv("H3_IDLE_HEAP_PROFILE"); f != "" { // what the idle connections hold
+		writeHeapProfile(b, f+"."+st.name)
+	}
 	runtime.KeepAlive(clients)
-	return float64(after - before), float64(g1 - g0)
+	return h3bMem{after.heap - before.heap, after.stack - before.stack, after.goroutines - before.goroutines}
 }
 
 // h3bScope is a testing.TB whose Cleanup functions run when the caller says, not at the
