@@ -218,8 +218,11 @@ type clientStream struct {
 	goaway  bool // rejected by a GOAWAY before its response
 	mu      sync.Mutex
 	bodyErr error         // the request body's write error
-	cont    chan struct{} // closed on 100 Continue (Expect: 100-continue)
-	refs    int           // request body writer and response body: the stream ends with both
+	cont    chan struct{} // closed on 100 Continue or a final status (Expect: 100-continue)
+	// skipBody: the server answered an Expect: 100-continue request with an error
+	// status before asking for the body.
+	skipBody bool
+	refs     int // request body writer and response body: the stream ends with both
 }
 
 func (cs *clientStream) rejectByGoaway() {
@@ -298,6 +301,9 @@ func (cs *clientStream) send() (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := c.checkPeerFieldLimit(fields); err != nil {
+		return nil, err
+	}
 	b, err := c.encodeHeaders(nil, uint64(cs.str.StreamID()), fields)
 	if err != nil {
 		return nil, err
@@ -368,6 +374,13 @@ func (cs *clientStream) writeBody() {
 		case <-cs.str.Context().Done():
 		}
 		timer.Stop()
+		cs.mu.Lock()
+		skip := cs.skipBody
+		cs.mu.Unlock()
+		if skip || cs.str.Context().Err() != nil {
+			cs.str.CancelWrite(uint64(ErrCodeRequestCancelled))
+			return
+		}
 	}
 	err := cs.copyBody()
 	if err == nil {
@@ -471,6 +484,12 @@ func (cs *clientStream) readResponse() (*http.Response, error) {
 		first = false
 		status, header, contentLength, err := responseFromFields(fields)
 		if err != nil {
+			// A malformed response is a stream error (RFC 9114 section 4.1.2): the
+			// stream is reset with its code, H3_MESSAGE_ERROR.
+			var e *Error
+			if errors.As(err, &e) && !e.conn {
+				resetStream(cs.str, e.Code)
+			}
 			return nil, err
 		}
 		if status < 200 {
@@ -482,18 +501,38 @@ func (cs *clientStream) readResponse() (*http.Response, error) {
 		if cc.t.ResponseHeaderTimeout > 0 {
 			cs.str.SetReadDeadline(time.Time{})
 		}
+		cs.onFinalStatus(status)
 		return cs.newResponse(status, header, contentLength), nil
 	}
+}
+
+// onFinalStatus releases a body held for 100-continue: a success lets it go, an
+// error status means the server did not want it (RFC 9110 section 10.1.1), so it
+// is not sent.
+func (cs *clientStream) onFinalStatus(status int) {
+	if cs.cont == nil {
+		return
+	}
+	cs.mu.Lock()
+	select {
+	case <-cs.cont:
+	default:
+		cs.skipBody = status >= 300
+		close(cs.cont)
+	}
+	cs.mu.Unlock()
 }
 
 // onInformational handles a 1xx response.
 func (cs *clientStream) onInformational(status int, header http.Header) error {
 	if status == http.StatusContinue && cs.cont != nil {
+		cs.mu.Lock()
 		select {
 		case <-cs.cont:
 		default:
 			close(cs.cont)
 		}
+		cs.mu.Unlock()
 	}
 	if cs.trace != nil && cs.trace.Got1xxResponse != nil {
 		return cs.trace.Got1xxResponse(status, textproto.MIMEHeader(header))

@@ -3,6 +3,7 @@ package http3
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -407,6 +408,23 @@ func (c *conn) cancelStreamDecoding(streamID uint64) {
 	c.flushDecoderStream()
 }
 
+// checkPeerFieldLimit refuses to send a header section over the peer's
+// SETTINGS_MAX_FIELD_SECTION_SIZE (RFC 9114 section 4.2.2), which it would reject.
+func (c *conn) checkPeerFieldLimit(fields []qpack.HeaderField) error {
+	p, _ := c.peer()
+	if p.maxFieldSectionSize == 0 {
+		return nil
+	}
+	var size uint64
+	for _, f := range fields {
+		size += f.Size()
+	}
+	if size > p.maxFieldSectionSize {
+		return fmt.Errorf("http3: header section of %d bytes exceeds the peer's limit of %d", size, p.maxFieldSectionSize)
+	}
+	return nil
+}
+
 // encodeHeaders appends a HEADERS frame for fields to b, writing any new dynamic
 // table inserts on the encoder stream first.
 func (c *conn) encodeHeaders(b []byte, streamID uint64, fields []qpack.HeaderField) ([]byte, error) {
@@ -414,10 +432,11 @@ func (c *conn) encodeHeaders(b []byte, streamID uint64, fields []qpack.HeaderFie
 	defer c.encMu.Unlock()
 	start := len(b)
 	// Reserve the largest frame header, encode, then move the section up to fit.
-	b = append(b, make([]byte, 9)...)
+	var hdrBuf [9]byte
+	b = append(b, hdrBuf[:]...)
 	b = c.enc.EncodeFieldSection(b, streamID, fields)
 	section := len(b) - start - 9
-	hdr := appendFrameHeader(make([]byte, 0, 9), frameHeaders, uint64(section))
+	hdr := appendFrameHeader(hdrBuf[:0], frameHeaders, uint64(section))
 	copy(b[start+len(hdr):], b[start+9:])
 	copy(b[start:], hdr)
 	b = b[:start+len(hdr)+section]

@@ -167,6 +167,10 @@ func TestInformational(t *testing.T) {
 			io.WriteString(w, "final")
 			return
 		}
+		if r.URL.Path == "/refuse" {
+			w.WriteHeader(http.StatusForbidden) // without reading: no 100
+			return
+		}
 		b, _ := io.ReadAll(r.Body) // triggers 100 Continue
 		w.Write(b)
 	}))
@@ -211,6 +215,38 @@ func TestInformational(t *testing.T) {
 			t.Errorf("100 seen %v, body %q", got100.Load(), b)
 		}
 	})
+}
+
+// readFlag records whether a request body was read.
+type readFlag struct {
+	read atomic.Bool
+	r    io.Reader
+}
+
+func (f *readFlag) Read(p []byte) (int, error) { f.read.Store(true); return f.r.Read(p) }
+
+func TestExpectContinueRefused(t *testing.T) {
+	ts := startServer(t, udpNet(), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusForbidden)
+	}))
+	ts.tr.ExpectContinueTimeout = time.Minute
+	body := &readFlag{r: strings.NewReader("unwanted")}
+	req, _ := http.NewRequestWithContext(testCtx(t), "PUT", ts.url+"/refuse", body)
+	req.Header.Set("Expect", "100-continue")
+	resp, err := ts.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("status %d", resp.StatusCode)
+	}
+	// The body writer decides right after the final status; give it the same
+	// connection round trip to finish by making one more request.
+	ts.get(t, "/")
+	if body.read.Load() {
+		t.Errorf("the body was sent although the server refused it")
+	}
 }
 
 func TestStreamingBothWays(t *testing.T) {
