@@ -173,7 +173,7 @@ type h3Client struct {
 	uploadUnverifiable bool
 }
 
-// h3Get fetches /name and checks the status and every byte of the body.
+// get fetches /name and checks the status and every byte of the body.
 func (c *h3Client) get(ctx context.Context, name string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/"+name, nil)
 	if err != nil {
@@ -364,6 +364,15 @@ func TestHTTP3OurClientNgtcp2Server(t *testing.T) {
 			}
 		}
 		t.Logf("gtlsserver's QPACK encoder stream carried %d bytes (dynamic table inserts, decoded by our Transport)", enc)
+		// And the other way, for information: gtlsserver's decoder stream acknowledges
+		// the requests our Transport's encoder compressed with its dynamic table.
+		var dec int64
+		files, _ := filepath.Glob(filepath.Join(qlogDir, "*"))
+		for _, f := range files {
+			n, _ := qlogStreamBytes(f, "transport:packet_sent", 11)
+			dec += n
+		}
+		t.Logf("gtlsserver's QPACK decoder stream carried %d bytes", dec)
 	})
 }
 
