@@ -177,7 +177,14 @@ func (b *body) onFrame(typ uint64) error {
 		b.trailers = true
 		return b.readTrailers()
 	}
-	return b.c.frameOnRequestStream(typ)
+	if err := b.c.frameOnRequestStream(typ); err != nil {
+		return err
+	}
+	// An unknown or reserved frame: its payload is not body data (section 9).
+	if err := b.fr.skip(); err != nil {
+		return b.streamErr(err)
+	}
+	return nil
 }
 
 // readTrailers decodes the trailer section (RFC 9114 section 4.1).

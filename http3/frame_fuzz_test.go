@@ -33,7 +33,7 @@ func ffSeedStreams() [][]byte {
 		ctrl,
 		req,
 		appendSettingsFrame(nil, settings{}, 0),
-		appendFrameHeader(nil, frameData, 1<<40),  // a length far beyond the data
+		appendFrameHeader(nil, frameData, 1<<40), // a length far beyond the data
 		appendFrameHeader(nil, frameHeaders, 100), // truncated
 		{0xc0, 0, 0, 0, 0, 0, 0},                  // truncated type
 		append(appendVarintFrame(nil, frameCancelPush, 1), 0x40),
