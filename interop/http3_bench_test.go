@@ -92,6 +92,10 @@ func (c *h3bClients) closeAll() {
 
 func h3bStartH3wasi(b testing.TB, spc, cpc net.PacketConn, h http.Handler) func() h3bClient {
 	srv := &http3.Server{Handler: h, TLSConfig: h3bServerTLS()}
+	qpackOff := os.Getenv("H3_BENCH_QPACK_STATIC") != "" // no dynamic table, as quic-go's http3
+	if qpackOff {
+		srv.QPACKMaxTableCapacity = -1
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(spc) }() // Serve closes spc
 	qt := &quic.Transport{Conn: cpc}         // closing it closes cpc
@@ -107,7 +111,11 @@ func h3bStartH3wasi(b testing.TB, spc, cpc net.PacketConn, h http.Handler) func(
 		return qt.Dial(ctx, target, tc, conf)
 	}
 	return func() h3bClient {
-		return clients.add(&http3.Transport{TLSClientConfig: h3bClientTLS(), Dial: dial})
+		tr := &http3.Transport{TLSClientConfig: h3bClientTLS(), Dial: dial}
+		if qpackOff {
+			tr.QPACKMaxTableCapacity = -1
+		}
+		return clients.add(tr)
 	}
 }
 
