@@ -7,6 +7,11 @@
 // sockets, and talks to it from a native QUIC client: echoes, a bulk transfer and
 // parallel streams.
 //
+//	h3 get [-sSfLiIvkZ] [-X METHOD] [-H 'Name: value']... [-d DATA] [-T FILE] [-o FILE|-O] [-w FORMAT] [--retry N] [--0rtt --session-file FILE] URL...
+//
+// fetches URLs over HTTP/3 with curl's options, output (-v, -w) and exit codes
+// (6 resolve, 7 connect, 22 -f, 28 timeout, 35 TLS); see h3 get --help.
+//
 //	h3 serve [--addr :4433] [--cert FILE --key FILE] [--tcp] [--log-format text|json] [--metrics=false] [--0rtt=false] [DIR]
 //
 // serves the files of DIR (default .) over HTTP/3 as http.FileServer does (ranges,
@@ -44,6 +49,7 @@ var commands = map[string]command{
 	"wasm":  {"run WebAssembly modules with scoped UDP sockets", wasmMain},
 	"serve": {"serve a directory over HTTP/3 (and HTTP/1.1, HTTP/2 with --tcp), with metrics", serveMain},
 	"demo":  {"run a QUIC echo server inside WebAssembly and talk to it natively", demoMain},
+	"get":   {"fetch URLs over HTTP/3, with curl's options and exit codes", getMain},
 }
 
 func main() {
