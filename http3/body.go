@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"strconv"
 	"sync"
 	"sync/atomic"
 
@@ -235,16 +234,4 @@ func (b *body) close() (complete bool) {
 		}
 	}
 	return false
-}
-
-// parseContentLength parses a validated content-length value (-1 if empty).
-func parseContentLength(v string) int64 {
-	if v == "" {
-		return -1
-	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil {
-		return -1
-	}
-	return n
 }

@@ -124,7 +124,7 @@ func FuzzParseSettings(f *testing.F) {
 		b := appendSettingsFrame(nil, settings{qpackMaxTableCapacity: seed << 10, maxFieldSectionSize: 1 << seed}, seed)
 		fr := newFrameReader(bytes.NewReader(b))
 		fr.next()
-		p, _ := fr.readPayload(1<<10, ftErrTooLarge)
+		p, _ := fr.readPayload(1<<10, errFtTooLarge)
 		f.Add(bytes.Clone(p))
 	}
 	f.Fuzz(func(t *testing.T, p []byte) {
@@ -160,7 +160,7 @@ func FuzzParseSettings(f *testing.F) {
 		if _, _, err := fr.next(); err != nil {
 			t.Fatal(err)
 		}
-		q, err := fr.readPayload(maxControlFrame, ftErrTooLarge)
+		q, err := fr.readPayload(maxControlFrame, errFtTooLarge)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -18,8 +18,8 @@ type ftFrame struct {
 	payload []byte
 }
 
-// ftErrTooLarge marks a payload over ftReadFrames' limit.
-var ftErrTooLarge = errors.New("payload over the test limit")
+// errFtTooLarge marks a payload over ftReadFrames' limit.
+var errFtTooLarge = errors.New("payload over the test limit")
 
 // ftReadFrames reads every frame of fr until the end of the stream: DATA payloads
 // with readData in reads of chunk bytes, the others with readPayload up to limit
@@ -53,9 +53,9 @@ func ftReadFrames(fr *frameReader, chunk int, limit uint64) ([]ftFrame, error) {
 				return frames, errors.New("readData past the end of the payload did not return 0, nil")
 			}
 		} else {
-			p, err := fr.readPayload(limit, ftErrTooLarge)
+			p, err := fr.readPayload(limit, errFtTooLarge)
 			switch {
-			case err == ftErrTooLarge:
+			case err == errFtTooLarge:
 				if fr.remaining != length {
 					return frames, errors.New("readPayload consumed part of a payload over its limit")
 				}
@@ -211,7 +211,7 @@ func TestFrameReaderTruncated(t *testing.T) {
 		if _, _, err := fr.next(); err != nil {
 			return errors.New("next failed: " + err.Error())
 		}
-		_, err := fr.readPayload(1<<10, ftErrTooLarge)
+		_, err := fr.readPayload(1<<10, errFtTooLarge)
 		return err
 	}
 	data := func(fr *frameReader) error {
@@ -285,7 +285,7 @@ func TestFrameReaderStreamError(t *testing.T) {
 		{"inside a type", "40", func(fr *frameReader) error { _, _, err := fr.next(); return err }},
 		{"inside a payload", "010561", func(fr *frameReader) error {
 			fr.next()
-			_, err := fr.readPayload(100, ftErrTooLarge)
+			_, err := fr.readPayload(100, errFtTooLarge)
 			return err
 		}},
 		{"inside DATA", "000561", func(fr *frameReader) error {
@@ -329,14 +329,14 @@ func TestFrameReaderPayloadLimit(t *testing.T) {
 		if _, _, err := fr.next(); err != nil {
 			t.Fatal(err)
 		}
-		if p, err := fr.readPayload(99, ftErrTooLarge); err != ftErrTooLarge || p != nil {
+		if p, err := fr.readPayload(99, errFtTooLarge); err != errFtTooLarge || p != nil {
 			t.Fatalf("%s: readPayload(99) of 100 bytes = %d bytes, %v; want the limit's error", rd.name, len(p), err)
 		}
 		if fr.remaining != 100 {
 			t.Fatalf("%s: a payload over the limit was consumed (%d left)", rd.name, fr.remaining)
 		}
 		// Nothing was consumed: the payload can still be read with a larger limit.
-		p, err := fr.readPayload(100, ftErrTooLarge)
+		p, err := fr.readPayload(100, errFtTooLarge)
 		if err != nil || !bytes.Equal(p, payload) {
 			t.Fatalf("%s: readPayload(100) = %d bytes, %v", rd.name, len(p), err)
 		}
@@ -344,16 +344,16 @@ func TestFrameReaderPayloadLimit(t *testing.T) {
 		if err != nil || typ != frameGoaway {
 			t.Fatalf("%s: frame after: 0x%x, %v", rd.name, typ, err)
 		}
-		if p, err := fr.readPayload(0, ftErrTooLarge); err != ftErrTooLarge || p != nil {
+		if p, err := fr.readPayload(0, errFtTooLarge); err != errFtTooLarge || p != nil {
 			t.Fatalf("%s: readPayload(0) of a 1-byte payload: %v", rd.name, err)
 		}
-		if p, err := fr.readPayload(8, ftErrTooLarge); err != nil || string(p) != "\x08" {
+		if p, err := fr.readPayload(8, errFtTooLarge); err != nil || string(p) != "\x08" {
 			t.Fatalf("%s: GOAWAY payload %x, %v", rd.name, p, err)
 		}
 		// An empty payload fits any limit.
 		fr = newFrameReader(rd.wrap(ftStream(ftFrame{0x21, nil})))
 		fr.next()
-		if p, err := fr.readPayload(0, ftErrTooLarge); err != nil || len(p) != 0 {
+		if p, err := fr.readPayload(0, errFtTooLarge); err != nil || len(p) != 0 {
 			t.Fatalf("%s: empty payload: %x, %v", rd.name, p, err)
 		}
 	}
@@ -392,7 +392,7 @@ func TestFrameReaderLargeData(t *testing.T) {
 	if err != nil || typ != frameHeaders {
 		t.Fatalf("frame after DATA: 0x%x, %v", typ, err)
 	}
-	if p, err := fr.readPayload(10, ftErrTooLarge); err != nil || string(p) != "after" {
+	if p, err := fr.readPayload(10, errFtTooLarge); err != nil || string(p) != "after" {
 		t.Fatalf("HEADERS after DATA: %q, %v", p, err)
 	}
 }
@@ -459,7 +459,7 @@ func TestIsReserved(t *testing.T) {
 		if err != nil || typ != v {
 			t.Fatalf("grease frame %x: 0x%x, %v", b, typ, err)
 		}
-		if _, err := fr.readPayload(16, ftErrTooLarge); err != nil {
+		if _, err := fr.readPayload(16, errFtTooLarge); err != nil {
 			t.Fatal(err)
 		}
 		if _, _, err := fr.next(); err != io.EOF {

@@ -42,8 +42,7 @@ type responseWriter struct {
 	written       int64 // body bytes accepted
 	buf           []byte
 	trailerKeys   []string // declared with the Trailer header
-	reqTrailers   http.Header
-	err           error // sticky write error
+	err           error    // sticky write error
 	fields        []qpack.HeaderField
 }
 

@@ -423,15 +423,39 @@ func TestHeaderLimits(t *testing.T) {
 		used += len(f.name) + len(f.value) + 32
 	}
 	fill := limit - used - len("x-fill") - 32
+	ts.get(t, "/warm") // the client learns the server's limit from its SETTINGS
+	ts.tr.mu.Lock()
+	var cc *clientConn
+	for _, c := range ts.tr.conns {
+		cc = c
+	}
+	ts.tr.mu.Unlock()
 	for _, tt := range []struct {
-		name string
-		size int
-		want int
-	}{{"at the limit", fill, 200}, {"just over", fill + 1, 431}} {
+		name        string
+		size        int
+		ignoreLimit bool // pretend the client had not seen the server's limit
+		want        int  // 0: the client refuses to send
+	}{
+		{"at the limit", fill, false, 200},
+		{"just over", fill + 1, false, 0},
+		{"just over, sent anyway", fill + 1, true, 431},
+	} {
 		t.Run(tt.name, func(t *testing.T) {
+			cc.c.mu.Lock()
+			cc.c.peerSettings.maxFieldSectionSize = limit
+			if tt.ignoreLimit {
+				cc.c.peerSettings.maxFieldSectionSize = 0
+			}
+			cc.c.mu.Unlock()
 			req, _ := http.NewRequest("GET", ts.url+"/", nil)
 			req.Header.Set("X-Fill", strings.Repeat("v", tt.size))
 			resp, err := ts.client.Do(req)
+			if tt.want == 0 {
+				if err == nil || !strings.Contains(err.Error(), "exceeds the peer's limit") {
+					t.Errorf("error %v, want the peer's limit", err)
+				}
+				return
+			}
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -32,7 +32,6 @@ type serverConn struct {
 	goawayID   quic.StreamID
 	idleTimer  *time.Timer
 	drainTimer *time.Timer
-	handshook  bool
 }
 
 // serveConn runs one connection until it ends.

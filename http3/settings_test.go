@@ -93,7 +93,7 @@ func TestSettingsFrameRoundTrip(t *testing.T) {
 			if err != nil || typ != frameSettings {
 				t.Fatalf("%x: 0x%x, %v", b, typ, err)
 			}
-			p, err := fr.readPayload(maxControlFrame, ftErrTooLarge)
+			p, err := fr.readPayload(maxControlFrame, errFtTooLarge)
 			if err != nil {
 				t.Fatal(err)
 			}
