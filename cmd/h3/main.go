@@ -1,11 +1,14 @@
 // Command h3 is h3wasi's command-line tool.
 //
-//	h3 demo [--size BYTES] [--streams N] [--hostcrypto=false]
+//	h3 demo [--quic] [--size BYTES] [--parallel N] [--hostcrypto=false]
 //
-// compiles the QUIC echo server of examples/quicecho to WebAssembly (it needs the
-// go command and this module's source), runs it under wasihost with loopback-only
-// sockets, and talks to it from a native QUIC client: echoes, a bulk transfer and
-// parallel streams.
+// compiles the HTTP/3 server of examples/h3server to WebAssembly (it needs the go
+// command and this module's source), runs it under wasihost with loopback-only
+// sockets, and sends it requests from the native http3.Transport: a page, the
+// JSON API, a bulk download checked byte for byte, and parallel requests; it
+// prints statuses, headers, the TLS details, timings and MB/s. With --quic it
+// runs the QUIC echo server of examples/quicecho instead and talks to it on raw
+// QUIC streams: echoes, a bulk transfer and parallel streams.
 //
 //	h3 get [-sSfLiIvkZ] [-X METHOD] [-H 'Name: value']... [-d DATA] [-T FILE] [-o FILE|-O] [-w FORMAT] [--retry N] [--0rtt --session-file FILE] URL...
 //
@@ -48,7 +51,7 @@ type command struct {
 var commands = map[string]command{
 	"wasm":  {"run WebAssembly modules with scoped UDP sockets", wasmMain},
 	"serve": {"serve a directory over HTTP/3 (and HTTP/1.1, HTTP/2 with --tcp), with metrics", serveMain},
-	"demo":  {"run a QUIC echo server inside WebAssembly and talk to it natively", demoMain},
+	"demo":  {"run an HTTP/3 server inside WebAssembly and send it requests natively (--quic: QUIC echo)", demoMain},
 	"get":   {"fetch URLs over HTTP/3, with curl's options and exit codes", getMain},
 }
 

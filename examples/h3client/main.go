@@ -22,7 +22,6 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"os"
-	"os/signal"
 	"sort"
 	"strings"
 	"time"
@@ -31,7 +30,7 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := notifyContext(context.Background())
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }

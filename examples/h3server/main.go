@@ -41,10 +41,8 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"runtime"
 	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/h3wasi/h3wasi/http3"
@@ -67,7 +65,7 @@ func main() {
 	flag.StringVar(&o.dir, "dir", "", "serve the files of `DIR` under /files/")
 	flag.BoolVar(&o.log, "log", true, "log each request to stderr")
 	flag.Parse()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := notifyContext(context.Background())
 	defer stop()
 	if err := run(ctx, o, os.Stderr, nil); err != nil {
 		log.Fatal("h3server: ", err)
