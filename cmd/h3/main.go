@@ -15,6 +15,12 @@
 // fetches URLs over HTTP/3 with curl's options, output (-v, -w) and exit codes
 // (6 resolve, 7 connect, 22 -f, 28 timeout, 35 TLS); see h3 get --help.
 //
+//	h3 bench [-n N | -D DURATION] [-c CLIENTS] [-m STREAMS] [--warm-up DURATION] [-H 'Name: value']... [-k] URL
+//
+// load-tests an HTTP/3 server as h2load does: each client has its own QUIC
+// connection with -m requests in flight; it prints req/s, MB/s, latency
+// percentiles, status codes and errors.
+//
 //	h3 serve [--addr :4433] [--cert FILE --key FILE] [--tcp] [--log-format text|json] [--metrics=false] [--0rtt=false] [DIR]
 //
 // serves the files of DIR (default .) over HTTP/3 as http.FileServer does (ranges,
@@ -53,6 +59,7 @@ var commands = map[string]command{
 	"serve": {"serve a directory over HTTP/3 (and HTTP/1.1, HTTP/2 with --tcp), with metrics", serveMain},
 	"demo":  {"run an HTTP/3 server inside WebAssembly and send it requests natively (--quic: QUIC echo)", demoMain},
 	"get":   {"fetch URLs over HTTP/3, with curl's options and exit codes", getMain},
+	"bench": {"load-test an HTTP/3 server (h2load's -n -c -m -D)", benchMain},
 }
 
 func main() {
