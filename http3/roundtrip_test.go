@@ -472,9 +472,14 @@ func TestHeaderLimits(t *testing.T) {
 func TestSlowReader(t *testing.T) {
 	const limit = 64 << 20
 	written := make(chan int64, 1)
+	stopped := make(chan struct{}) // the client has stopped reading
 	ts := startServer(t, udpNet(), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rc := http.NewResponseController(w)
-		rc.SetWriteDeadline(time.Now().Add(500 * time.Millisecond))
+		go func() {
+			<-stopped
+			// Give the blocked writes a moment to show they stay blocked.
+			rc.SetWriteDeadline(time.Now().Add(300 * time.Millisecond))
+		}()
 		chunk := testData(64 << 10)
 		var n int64
 		for n < limit {
@@ -497,6 +502,7 @@ func TestSlowReader(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Read nothing more: the handler's writes block until their deadline.
+	close(stopped)
 	n := <-written
 	// The bound is the stream's receive window (at most 6 MiB by default) plus
 	// what the sender buffers; far below the 64 MiB the handler tried to write.
