@@ -452,6 +452,8 @@ func formatFloat(v float64) string {
 		return "-Inf"
 	case math.IsNaN(v):
 		return "NaN"
+	case v == math.Trunc(v) && math.Abs(v) < 1e15:
+		return strconv.FormatFloat(v, 'f', -1, 64) // counts in full, not 4.2e+07
 	}
 	return strconv.FormatFloat(v, 'g', -1, 64)
 }

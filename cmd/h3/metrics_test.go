@@ -307,6 +307,12 @@ func TestMetricsExposition(t *testing.T) {
 			t.Errorf("%s%v = %v; want %v", c.name, c.labels, got, c.want)
 		}
 	}
+	if got := formatFloat(42000000); got != "42000000" {
+		t.Errorf("formatFloat(42e6) = %s", got)
+	}
+	if got := formatFloat(0.00025); got != "0.00025" {
+		t.Errorf("formatFloat(0.00025) = %s", got)
+	}
 	if got := escapeLabel("a\\b\"c\nd"); got != `a\\b\"c\nd` {
 		t.Errorf("escapeLabel: %q", got)
 	}
