@@ -309,10 +309,13 @@ func (cs *clientStream) send() (*http.Response, error) {
 		return nil, err
 	}
 	hasBody := req.Body != nil && req.Body != http.NoBody
-	if !hasBody {
+	switch {
+	case !hasBody:
 		_, err = cs.str.WriteAndClose(b)
-	} else {
-		_, err = cs.str.Write(b)
+	case expectsContinue(req):
+		_, err = cs.str.Write(b) // the server must see the headers to answer 100
+	default:
+		_, err = cs.str.WriteDeferred(b) // the body's first frame carries them
 	}
 	if err != nil {
 		return nil, err

@@ -306,7 +306,9 @@ func (c *conn) flushDecoderStream() {
 		return
 	}
 	// Written under decMu so that acknowledgements leave in order.
-	c.decStream.Write(c.decBuf)
+	// Deferred: acknowledgements ride with the next packet (a response, an ACK)
+	// rather than taking one of their own; RFC 9204 sets no deadline for them.
+	c.decStream.WriteDeferred(c.decBuf)
 	c.decMu.Unlock()
 }
 
@@ -442,7 +444,9 @@ func (c *conn) encodeHeaders(b []byte, streamID uint64, fields []qpack.HeaderFie
 	b = b[:start+len(hdr)+section]
 	c.encBuf = c.enc.AppendEncoderStream(c.encBuf[:0])
 	if len(c.encBuf) > 0 {
-		if _, err := c.encStream.Write(c.encBuf); err != nil {
+		// The HEADERS frame that uses the inserts follows at once and carries them
+		// along in the same packet.
+		if _, err := c.encStream.WriteDeferred(c.encBuf); err != nil {
 			return b, err
 		}
 	}

@@ -155,7 +155,7 @@ func (w *responseWriter) Write(p []byte) (int, error) {
 		w.buf = append(w.buf, p...)
 		return len(p), nil
 	}
-	if err := w.sendHeaders(false, p); err != nil {
+	if err := w.sendHeaders(false, p); err != nil { // deferred: the data follows
 		return 0, err
 	}
 	if err := w.writeData(p); err != nil {
@@ -198,6 +198,8 @@ func (w *responseWriter) sendHeaders(final bool, next []byte) error {
 	if final {
 		out = w.appendTrailers(out)
 		_, err = w.str.WriteAndClose(out)
+	} else if next != nil {
+		_, err = w.str.WriteDeferred(out) // the data that follows carries it
 	} else {
 		_, err = w.str.Write(out)
 	}
@@ -255,15 +257,17 @@ func (w *responseWriter) appendBuffered(out []byte) []byte {
 	return out
 }
 
-// writeData writes p as DATA frames, each with its header in the same write.
+// writeData writes p as DATA frames. Each frame header is a deferred write, so
+// that it leaves with its payload, which is written from p without a copy.
 func (w *responseWriter) writeData(p []byte) error {
+	var hdr [16]byte
 	for len(p) > 0 {
 		n := min(len(p), maxDataFrame)
-		out := appendFrameHeader(w.takeBuf(), frameData, uint64(n))
-		out = append(out, p[:n]...)
-		_, err := w.str.Write(out)
-		w.putBuf(out)
-		if err != nil {
+		if _, err := w.str.WriteDeferred(appendFrameHeader(hdr[:0], frameData, uint64(n))); err != nil {
+			w.err = fromQUIC(err)
+			return w.err
+		}
+		if _, err := w.str.Write(p[:n]); err != nil {
 			w.err = fromQUIC(err)
 			return w.err
 		}

@@ -27,6 +27,9 @@ type Conn struct {
 
 	timer     *time.Timer
 	armed     int64 // the deadline the timer is set for (0: stopped)
+	// deferredAt is when data written with WriteDeferred must be sent at the
+	// latest (0: none waiting).
+	deferredAt int64
 	forgotten bool  // removed from the transport; the core is no longer driven
 
 	handshakeDone chan struct{}
@@ -108,6 +111,7 @@ func (c *Conn) flush(now int64) {
 	defer func() { t.cur = prev }()
 	c.handleEvents()
 	c.drainSend(now)
+	c.deferredAt = 0
 	c.handleEvents()
 	if c.core.Done() {
 		t.forget(c)
@@ -116,9 +120,27 @@ func (c *Conn) flush(now int64) {
 	c.arm(now)
 }
 
-// arm sets the connection's one timer to the core's deadline.
+// DeferredWriteDelay bounds how long data written with WriteDeferred waits for a
+// packet to share.
+const DeferredWriteDelay = time.Millisecond
+
+// deferFlush makes sure deferred data is sent within DeferredWriteDelay; the
+// caller holds t.mu.
+func (c *Conn) deferFlush(now int64) {
+	if c.forgotten || c.deferredAt != 0 {
+		return
+	}
+	c.deferredAt = now + int64(DeferredWriteDelay)
+	c.arm(now)
+}
+
+// arm sets the connection's one timer to the core's deadline, or to the deadline
+// of deferred writes if that is earlier.
 func (c *Conn) arm(now int64) {
 	d := c.core.Deadline()
+	if c.deferredAt != 0 && (d == 0 || c.deferredAt < d) {
+		d = c.deferredAt
+	}
 	if d == c.armed {
 		return
 	}

@@ -81,7 +81,11 @@ func (s *stream) read(p []byte) (int, error) {
 // write implements io.Writer: it copies p into the stream's send buffer, blocking while
 // the buffer is full. With fin, the FIN is queued after the last byte and goes out with
 // it: one flush sends the end of p and the FIN, in one STREAM frame when they fit.
-func (s *stream) write(p []byte, fin bool) (int, error) {
+func (s *stream) write(p []byte, fin bool) (int, error) { return s.writeMode(p, fin, false) }
+
+// writeMode implements the writes: deferred ones leave p in the send buffer without
+// sending it when it all fits (see WriteDeferred).
+func (s *stream) writeMode(p []byte, fin, deferred bool) (int, error) {
 	t := s.c.t
 	t.mu.Lock()
 	written := 0
@@ -107,6 +111,11 @@ func (s *stream) write(p []byte, fin bool) (int, error) {
 		}
 		n := s.cs.Write(p[written:])
 		written += n
+		if deferred && written == len(p) {
+			s.c.deferFlush(t.now())
+			t.mu.Unlock()
+			return written, nil
+		}
 		if fin && written == len(p) {
 			s.writeErr = errWriteClosed
 			s.cs.Close()
@@ -246,6 +255,13 @@ func (h sendHalf) Write(p []byte) (int, error) { return h.s.write(p, false) }
 // and Close would send two packets. It blocks while the send buffer is full, and fails
 // as Write does (the FIN is then not sent).
 func (h sendHalf) WriteAndClose(p []byte) (int, error) { return h.s.write(p, true) }
+
+// WriteDeferred writes p like Write but does not send it at once when it fits in
+// the send buffer: it leaves with the connection's next packet (another stream's
+// write, an acknowledgement) or, at the latest, after DeferredWriteDelay. Small
+// control messages (a QPACK acknowledgement, a frame header before its payload)
+// then share a packet with what follows instead of taking one of their own.
+func (h sendHalf) WriteDeferred(p []byte) (int, error) { return h.s.writeMode(p, false, true) }
 
 // Close ends the sending part: the FIN follows the data written. It does not wait for
 // the peer's acknowledgement and does not affect the receiving part.

@@ -67,6 +67,14 @@ func TestWriteAndCloseOnePacket(t *testing.T) {
 			}
 			return err
 		}, 1},
+		// A deferred write waits for the next one: both leave in one packet.
+		{"WriteDeferred then WriteAndClose", func(s *Stream) error {
+			if _, err := s.WriteDeferred(data[:10]); err != nil {
+				return err
+			}
+			_, err := s.WriteAndClose(data[10:])
+			return err
+		}, 1},
 		// Write and Close flush one after the other: the FIN goes in its own packet.
 		{"Write then Close", func(s *Stream) error {
 			if _, err := s.Write(data); err != nil {
@@ -126,6 +134,28 @@ func TestWriteAndCloseOnePacket(t *testing.T) {
 				t.Errorf("last packet's STREAM frames carry no FIN: %+v", last)
 			}
 		})
+	}
+}
+
+// TestWriteDeferredAlone: deferred data with nothing to follow it still leaves,
+// after DeferredWriteDelay.
+func TestWriteDeferredAlone(t *testing.T) {
+	p := newTestPair(t, networks[0], nil, nil)
+	s, err := p.client.OpenStream()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := testData(100)
+	if _, err := s.WriteDeferred(data); err != nil {
+		t.Fatal(err)
+	}
+	ss, err := p.server.AcceptStream(testCtx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, len(data))
+	if _, err := io.ReadFull(ss, got); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("server read %q, %v", got, err)
 	}
 }
 
