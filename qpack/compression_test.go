@@ -87,6 +87,7 @@ func TestCompressionReport(t *testing.T) {
 	fmt.Fprintf(&sb, " h3wasi vs best |\n|---|---|---:|%s---:|\n", strings.Repeat("---:|", len(encoders)))
 	wins := 0
 	lists := map[string][][]qpack.HeaderField{}
+	var ratios []caseRatio
 	for _, k := range keys {
 		if lists[k.qif] == nil {
 			lists[k.qif] = loadQIF(t, k.qif)
@@ -109,15 +110,56 @@ func TestCompressionReport(t *testing.T) {
 			}
 		}
 		fmt.Fprintf(&sb, " %+.1f%% |\n", 100*float64(ours-best)/float64(best))
+		ratios = append(ratios, caseRatio{k, float64(ours) / float64(best)})
 		if ours <= best {
 			wins++
 		}
 	}
 	fmt.Fprintf(&sb, "\nh3wasi is the smallest in %d of %d cases.\n", wins, len(keys))
-	t.Log("\n" + sb.String())
+	summary := settingSummary(ratios)
+	t.Log("\n" + summary + "\n" + sb.String())
 	if *writeCompression {
-		writeCompressionMD(t, sb.String())
+		writeCompressionMD(t, summary+"\n"+sb.String())
 	}
+}
+
+// caseRatio is our size divided by the best corpus encoder's for one case.
+type caseRatio struct {
+	k     corpusCase
+	ratio float64
+}
+
+// settingSummary tabulates, per setting (in the order of ratios), the mean
+// and the worst ratio of our size to the best corpus encoder's over the QIFs.
+func settingSummary(ratios []caseRatio) string {
+	type agg struct {
+		sum, worst float64
+		worstQIF   string
+		n          int
+	}
+	by := map[string]*agg{}
+	var order []string
+	for _, r := range ratios {
+		name := settingsName(r.k.s)
+		a := by[name]
+		if a == nil {
+			a = &agg{}
+			by[name] = a
+			order = append(order, name)
+		}
+		a.sum += r.ratio
+		a.n++
+		if r.ratio > a.worst {
+			a.worst, a.worstQIF = r.ratio, r.k.qif
+		}
+	}
+	var sb strings.Builder
+	sb.WriteString("| table.blocked.ack | mean h3wasi/best | worst h3wasi/best |\n|---|---:|---|\n")
+	for _, name := range order {
+		a := by[name]
+		fmt.Fprintf(&sb, "| %s | %.3f | %.3f (%s) |\n", name, a.sum/float64(a.n), a.worst, a.worstQIF)
+	}
+	return sb.String()
 }
 
 func writeCompressionMD(t *testing.T, table string) {
