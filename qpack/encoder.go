@@ -53,6 +53,11 @@ type Encoder struct {
 	unacked       int
 	blocking      []uint64 // streams with a section whose RIC > knownReceived
 
+	// Blocked-stream slot policy (see worthBlocking).
+	sections    uint64 // field sections encoded
+	lastRelease uint64 // sections when a blocking stream was last released
+	blockGain   int    // running mean of the savings of sections that took a slot
+
 	out    []byte // encoder-stream bytes not yet taken
 	decBuf []byte // an incomplete decoder instruction
 
@@ -143,6 +148,7 @@ func (e *Encoder) updateBlocking(streamID uint64) {
 		if s == streamID {
 			if !blocks {
 				e.blocking = append(e.blocking[:i], e.blocking[i+1:]...)
+				e.lastRelease = e.sections
 			}
 			return
 		}

@@ -39,6 +39,10 @@ func (e *Encoder) EncodeFieldSection(dst []byte, streamID uint64, fields []Heade
 	st.canRef = e.capacity > 0 && e.unacked < maxUnackedSections
 	st.canBlock = st.canRef && (e.isBlocking(streamID) ||
 		uint64(len(e.blocking)) < e.cfg.MaxBlockedStreams)
+	e.sections++
+	if st.canBlock && len(e.blocking) > 0 && e.slotsScarce() && !e.isBlocking(streamID) {
+		st.canBlock = e.worthBlocking(fields)
+	}
 	startIC := e.table.insertCount()
 	e.reps = e.reps[:0]
 	e.secRefs = e.secRefs[:0]
@@ -48,6 +52,9 @@ func (e *Encoder) EncodeFieldSection(dst []byte, streamID uint64, fields []Heade
 	if st.ric == 0 {
 		dst = append(dst, 0, 0)
 		return e.appendReps(dst, 0)
+	}
+	if st.ric > e.knownReceived && !e.isBlocking(streamID) {
+		e.noteBlockGain()
 	}
 	e.record(streamID, st.ric)
 	out := e.appendPrefix(dst, st.ric, st.ric)

@@ -44,6 +44,80 @@ func (e *Encoder) worthInserting(f *HeaderField, seenCount int) bool {
 	return true
 }
 
+// Blocked streams are a budget: a stream whose section references an
+// unacknowledged entry holds one of the peer's SETTINGS_QPACK_BLOCKED_STREAMS
+// slots until the decoder acknowledges the inserts. While acknowledgments
+// flow, slots come back within a round trip and every section may take one.
+// When none has come back for a while (the first round trip, or a peer that
+// acknowledges late or never), a slot spent on a section that saves a few
+// bytes is missing later for one that saves hundreds: past a quarter of the
+// slots, a section that would add a blocking stream must promise a saving
+// that grows with the share of slots in use.
+
+const (
+	// slotQuietSections is how many sections without a released blocking
+	// stream make slots count as scarce.
+	slotQuietSections = 16
+	// blockGainWeight is the inverse weight of the newest section in the
+	// running mean Encoder.blockGain.
+	blockGainWeight = 4
+)
+
+// slotsScarce reports whether blocked-stream slots are not coming back.
+func (e *Encoder) slotsScarce() bool {
+	return e.sections-e.lastRelease > slotQuietSections
+}
+
+// worthBlocking reports whether a section of fields may add a blocking
+// stream while slots are scarce. Its saving is estimated as the bytes of the
+// fields found, name and value, in unacknowledged entries. The first quarter
+// of the slots is free; past it the saving must reach the mean saving of the
+// sections that took a slot, times the square of the share of the remaining
+// slots in use (tuned on the offline interop corpus and on simulated
+// acknowledgment delays: a steeper bar wastes slots on nothing, a flatter one
+// refuses too much when acknowledgments turn out to be only late). A refused
+// section still inserts what later sections will reference, and encodes
+// those fields as literals.
+func (e *Encoder) worthBlocking(fields []HeaderField) bool {
+	used, limit := float64(len(e.blocking)), float64(e.cfg.MaxBlockedStreams)
+	free := limit / 4
+	if used <= free {
+		return true
+	}
+	gain := 0
+	for i := range fields {
+		f := &fields[i]
+		if isSensitive(f) {
+			continue
+		}
+		abs, ok := e.byField[fieldKey{f.Name, f.Value}]
+		if ok && abs >= e.knownReceived && abs >= e.table.dropped {
+			gain += len(f.Name) + len(f.Value)
+		}
+	}
+	share := (used - free) / (limit - free)
+	return float64(gain) >= float64(e.blockGain)*share*share
+}
+
+// noteBlockGain adds the section just chosen, which takes a blocked-stream
+// slot, to the running mean of savings: the bytes of the names and values it
+// indexes through unacknowledged entries.
+func (e *Encoder) noteBlockGain() {
+	gain := 0
+	for i := range e.reps {
+		r := &e.reps[i]
+		if (r.kind != repDynamic && r.kind != repLitDynamic) || r.idx < e.knownReceived {
+			continue
+		}
+		t := e.table.get(r.idx)
+		gain += len(t.name)
+		if r.kind == repDynamic {
+			gain += len(t.value)
+		}
+	}
+	e.blockGain += (gain - e.blockGain) / blockGainWeight
+}
+
 // unackedBytes returns the size of the entries the decoder has not
 // acknowledged.
 func (e *Encoder) unackedBytes() uint64 {
