@@ -366,15 +366,16 @@ func (w *benchWorker) do(measured bool) bool {
 	end := time.Now()
 	if err != nil {
 		e := b.d.classify(context.Background(), err, b.u.Hostname(), end.Sub(start), n)
-		fatal := e.code == curlExitResolve || e.code == curlExitConnect || e.code == curlExitTLS || errors.Is(err, http3.ErrTransportClosed)
+		kind := benchErrKind(err, e)
+		// A client that cannot connect stops, as h2load's do.
+		fatal := kind == "connect" || kind == "resolve" || kind == "tls" || errors.Is(err, http3.ErrTransportClosed)
 		if measured {
 			w.done++
 			w.last = end
 			b.done.Add(1)
-			if e.code == curlExitTimeout {
+			if kind == "timeout" {
 				w.timeouts++
 			}
-			kind := benchErrKind(e)
 			be := w.errs[kind]
 			if be == nil {
 				be = &benchErr{msg: e.msg}
@@ -414,16 +415,18 @@ func (w *benchWorker) readBody(r io.Reader) (int64, error) {
 	}
 }
 
-// benchErrKind names the kind of a failure.
-func benchErrKind(e *curlError) string {
-	switch e.code {
-	case curlExitResolve:
+// benchErrKind names the kind of a failure: resolve, connect (refused or timed
+// out), tls, timeout (of an established connection) or stream.
+func benchErrKind(err error, e *curlError) string {
+	var ce *dialConnectError
+	switch {
+	case e.code == curlExitResolve:
 		return "resolve"
-	case curlExitConnect:
-		return "connect"
-	case curlExitTLS:
+	case e.code == curlExitTLS:
 		return "tls"
-	case curlExitTimeout:
+	case errors.As(err, &ce):
+		return "connect"
+	case e.code == curlExitTimeout:
 		return "timeout"
 	}
 	return "stream"

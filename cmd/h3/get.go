@@ -531,6 +531,8 @@ type h3Dialer struct {
 
 	// onDial, if set, learns of every dial's outcome (bench counts them).
 	onDial func(d time.Duration, err error)
+	// connected is set by the first connection established.
+	connected atomic.Bool
 }
 
 // dialResolveError is a host name that did not resolve.
@@ -542,6 +544,10 @@ type dialResolveError struct {
 func (e *dialResolveError) Error() string { return "Could not resolve host: " + e.host }
 func (e *dialResolveError) Unwrap() error { return e.err }
 
+// errICMPUnreachable is a dial ended by an ICMP error: nobody listens on the
+// port, or the host is unreachable.
+var errICMPUnreachable = errors.New("Connection refused (ICMP port or host unreachable)")
+
 // dialConnectError is a failure to establish a QUIC connection.
 type dialConnectError struct {
 	host, port string
@@ -551,10 +557,16 @@ type dialConnectError struct {
 
 func (e *dialConnectError) Error() string {
 	reason := e.err.Error()
-	if errors.Is(e.err, context.DeadlineExceeded) || errors.Is(e.err, &quic.HandshakeTimeoutError{}) {
-		reason = "QUIC handshake timed out (no answer from the server)"
+	if e.timeout() {
+		reason = "Timeout was reached (no QUIC handshake)"
 	}
 	return fmt.Sprintf("Failed to connect to %s port %s after %d ms: %s", e.host, e.port, e.elapsed.Milliseconds(), reason)
+}
+
+// timeout reports whether the dial timed out (--connect-timeout, or QUIC's
+// handshake timeout).
+func (e *dialConnectError) timeout() bool {
+	return errors.Is(e.err, context.DeadlineExceeded) || errors.Is(e.err, &quic.HandshakeTimeoutError{})
 }
 func (e *dialConnectError) Unwrap() error { return e.err }
 
@@ -630,6 +642,8 @@ func (d *h3Dialer) dialQUIC(ctx context.Context, x *getTransfer, addr string, tl
 	if err != nil {
 		return nil, &dialConnectError{host: host, port: port, elapsed: time.Since(start), err: err}
 	}
+	ipv6 := network == "udp6"
+	reportICMPErrors(pc, ipv6, true)
 	qt := &quic.Transport{Conn: pc}
 	var qc *quic.Conn
 	if conf.Allow0RTT {
@@ -639,10 +653,22 @@ func (d *h3Dialer) dialQUIC(ctx context.Context, x *getTransfer, addr string, tl
 	}
 	if err != nil {
 		qt.Close()
+		if errors.Is(err, quic.ErrTransportClosed) && ctx.Err() == nil {
+			// Only a failed read closes our transport: an ICMP error.
+			err = errICMPUnreachable
+		}
 		ce := &dialConnectError{host: host, port: port, elapsed: time.Since(start), err: err}
 		x.vlogf("* %v", ce)
 		return nil, ce
 	}
+	go func() {
+		select {
+		case <-qc.HandshakeComplete():
+			reportICMPErrors(pc, ipv6, false)
+		case <-qc.Context().Done():
+		}
+	}()
+	d.connected.Store(true)
 	key := qc.LocalAddr().String()
 	d.conns.Store(key, qc)
 	context.AfterFunc(qc.Context(), func() {
@@ -737,6 +763,9 @@ func (d *h3Dialer) classify(ctx context.Context, err error, host string, elapsed
 	}
 	var ce *dialConnectError
 	if errors.As(err, &ce) {
+		if ce.timeout() {
+			return &curlError{curlExitTimeout, ce.Error()}
+		}
 		return &curlError{curlExitConnect, ce.Error()}
 	}
 	if errors.Is(err, &quic.IdleTimeoutError{}) {
@@ -953,7 +982,7 @@ func getMain(args []string, stdout, stderr io.Writer) int {
 			}
 		}
 	}
-	if g.sessions != nil {
+	if g.sessions != nil && g.d.connected.Load() {
 		g.sessions.waitStored(getSessionTicketWait)
 		g.sessions.mu.Lock()
 		err := g.sessions.storeErr
