@@ -24,7 +24,9 @@
 // SETTINGS_QPACK_BLOCKED_STREAMS, never evicts an entry that is
 // unacknowledged or referenced by an unacknowledged section, duplicates
 // entries close to eviction instead of pinning them, inserts only fields
-// its history predicts will repeat (see COMPRESSION.md), and sends
+// its history predicts will repeat, keeps blocked-stream slots for sections
+// that save the most while acknowledgments do not come back (see
+// COMPRESSION.md), and sends
 // never-indexed literals for sensitive fields (HeaderField.Sensitive, and
 // authorization, set-cookie and short cookies by default).
 //
