@@ -110,6 +110,9 @@ func (e *Encoder) noteBlockGain() {
 			continue
 		}
 		t := e.table.get(r.idx)
+		if t == nil {
+			continue
+		}
 		gain += len(t.name)
 		if r.kind == repDynamic {
 			gain += len(t.value)
