@@ -61,6 +61,19 @@ func (c *conn) readHeaderSection(ctx context.Context, fr *frameReader, streamID 
 	}
 }
 
+// bodyOwner is the request or response a body belongs to.
+type bodyOwner interface {
+	// bodyTrailers receives the trailers, once.
+	bodyTrailers(http.Header)
+	// bodyFirstRead runs before the first read, if firstRead is set.
+	bodyFirstRead()
+	// bodyError runs when the body fails with a stream error of ours, so that the
+	// owner resets the stream.
+	bodyError(*Error)
+	// bodyDone runs once when the body ends (io.EOF or an error).
+	bodyDone(error)
+}
+
 // body is a message body read from a request stream: the payloads of its DATA
 // frames, then its trailers. It checks the total against Content-Length (RFC 9114
 // section 4.1.2) and enforces the frame rules of section 4.1. Reads stream from the
@@ -73,15 +86,11 @@ type body struct {
 	// contentLength is the declared length, or -1.
 	contentLength int64
 	read          int64
-	// onTrailers receives the trailers, once.
-	onTrailers func(http.Header)
-	// onFirstRead runs before the first read (100-continue).
-	onFirstRead func()
-	// onError runs when the body fails with a stream or connection error of ours,
-	// with that error, so that the owner resets the stream.
-	onError func(*Error)
-	// onDone runs once when the body ends (io.EOF or an error).
-	onDone func(error)
+	// owner is told what happens to the body; an interface rather than closures
+	// so that a body costs no allocation of its own.
+	owner bodyOwner
+	// firstRead: owner.bodyFirstRead is still due (100-continue).
+	firstRead bool
 
 	// finished is set once the body ended (read to its end or failed), so that an
 	// owner closing it knows whether the stream must be told to stop.
@@ -99,9 +108,9 @@ func (b *body) Read(p []byte) (int, error) {
 	if b.err != nil {
 		return 0, b.err
 	}
-	if f := b.onFirstRead; f != nil {
-		b.onFirstRead = nil
-		f()
+	if b.firstRead {
+		b.firstRead = false
+		b.owner.bodyFirstRead()
 	}
 	n, err := b.read1(p)
 	if err != nil {
@@ -121,13 +130,11 @@ func (b *body) setErr(err error) {
 	if err != io.EOF && errors.As(err, &e) && !e.Remote {
 		if e.conn {
 			b.c.closeWithError(e)
-		} else if b.onError != nil {
-			b.onError(e)
+		} else {
+			b.owner.bodyError(e)
 		}
 	}
-	if b.onDone != nil {
-		b.onDone(err)
-	}
+	b.owner.bodyDone(err)
 }
 
 func (b *body) read1(p []byte) (int, error) {
@@ -200,9 +207,7 @@ func (b *body) readTrailers() error {
 	if err != nil {
 		return err
 	}
-	if b.onTrailers != nil {
-		b.onTrailers(h)
-	}
+	b.owner.bodyTrailers(h)
 	return nil
 }
 
@@ -229,9 +234,7 @@ func (b *body) close() (complete bool) {
 	if b.err == nil {
 		b.err = errBodyClosed
 		b.finished.Store(true)
-		if b.onDone != nil {
-			b.onDone(errBodyClosed)
-		}
+		b.owner.bodyDone(errBodyClosed)
 	}
 	return false
 }

@@ -222,7 +222,8 @@ type clientStream struct {
 	// skipBody: the server answered an Expect: 100-continue request with an error
 	// status before asking for the body.
 	skipBody bool
-	refs     int // request body writer and response body: the stream ends with both
+	rb       responseBody // the response's Body, in the same allocation
+	refs     int          // request body writer and response body: the stream ends with both
 }
 
 func (cs *clientStream) rejectByGoaway() {
@@ -578,18 +579,10 @@ func (cs *clientStream) attachBody(resp *http.Response, stop func() bool) {
 	if noBody {
 		cl = 0
 	}
-	b := &body{c: cs.cc.c, fr: cs.fr, streamID: uint64(cs.str.StreamID()), ctx: cs.req.Context(), contentLength: cl}
-	b.onError = func(e *Error) { resetStream(cs.str, e.Code) }
-	b.onTrailers = func(h http.Header) {
-		if resp.Trailer == nil {
-			resp.Trailer = make(http.Header, len(h))
-		}
-		for k, vv := range h {
-			resp.Trailer[k] = vv
-		}
-	}
-	rb := &responseBody{cs: cs, b: b, stop: stop}
-	b.onDone = func(error) { rb.finish() }
+	rb := &cs.rb
+	*rb = responseBody{cs: cs, resp: resp, stop: stop}
+	rb.b = body{c: cs.cc.c, fr: cs.fr, streamID: uint64(cs.str.StreamID()), ctx: cs.req.Context(),
+		contentLength: cl, owner: rb}
 	resp.Body = rb
 	if !cs.cc.t.DisableCompression && cs.cc.t.wantsGzip(cs.req) && !noBody &&
 		asciiEqualFold(resp.Header.Get("Content-Encoding"), "gzip") {
@@ -605,10 +598,29 @@ func (cs *clientStream) attachBody(resp *http.Response, stop func() bool) {
 // stream, and closing it before the end stops the server (H3_REQUEST_CANCELLED).
 type responseBody struct {
 	cs   *clientStream
-	b    *body
+	resp *http.Response
+	b    body
 	stop func() bool
 	once sync.Once
 }
+
+// bodyTrailers stores the trailers in the response (bodyOwner).
+func (r *responseBody) bodyTrailers(h http.Header) {
+	if r.resp.Trailer == nil {
+		r.resp.Trailer = make(http.Header, len(h))
+	}
+	for k, vv := range h {
+		r.resp.Trailer[k] = vv
+	}
+}
+
+func (r *responseBody) bodyFirstRead() {}
+
+// bodyError resets the stream when the response breaks a rule (bodyOwner).
+func (r *responseBody) bodyError(e *Error) { resetStream(r.cs.str, e.Code) }
+
+// bodyDone ends the response's share of the stream (bodyOwner).
+func (r *responseBody) bodyDone(error) { r.finish() }
 
 func (r *responseBody) Read(p []byte) (int, error) {
 	n, err := r.b.Read(p)

@@ -25,11 +25,12 @@ const maxDataFrame = 64 << 10
 // http.ResponseController looks for. It is used by the handler's goroutine only,
 // except for the 100-continue that a body read may trigger (under mu).
 type responseWriter struct {
-	sc     *serverConn
-	str    *quic.Stream
-	req    *http.Request
-	body   *body
-	cancel func()
+	sc      *serverConn
+	str     *quic.Stream
+	req     *http.Request
+	body    body        // the request's
+	reqBody requestBody // the request's Body
+	cancel  func()
 
 	mu            sync.Mutex
 	header        http.Header
@@ -354,7 +355,7 @@ func (w *responseWriter) finish() {
 	}
 	// Stop the client's request body if it was not read to its end (RFC 9114
 	// section 4.1.2: H3_NO_ERROR once the response is complete).
-	if w.body != nil && !w.body.finished.Load() {
+	if !w.body.finished.Load() {
 		w.str.CancelRead(uint64(ErrCodeNoError))
 		w.body.close()
 	}
@@ -375,8 +376,18 @@ func (w *responseWriter) abort(code ErrCode) {
 
 var errAborted = errors.New("http3: handler aborted the response")
 
-// setRequestTrailers stores the request's trailers where the handler finds them.
-func (w *responseWriter) setRequestTrailers(h http.Header) {
+// bodyFirstRead answers Expect: 100-continue (bodyOwner).
+func (w *responseWriter) bodyFirstRead() { w.sendContinue() }
+
+// bodyError resets the stream when the request body breaks a rule (bodyOwner).
+func (w *responseWriter) bodyError(e *Error) { resetStream(w.str, e.Code) }
+
+// bodyDone needs nothing on the server: the handler's return ends the request.
+func (w *responseWriter) bodyDone(error) {}
+
+// bodyTrailers stores the request's trailers where the handler finds them
+// (bodyOwner).
+func (w *responseWriter) bodyTrailers(h http.Header) {
 	if w.req.Trailer == nil {
 		w.req.Trailer = make(http.Header, len(h))
 	}

@@ -2,6 +2,7 @@ package http3
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -32,6 +33,8 @@ type serverConn struct {
 	goawayID   quic.StreamID
 	idleTimer  *time.Timer
 	drainTimer *time.Timer
+	remoteAddr string
+	tls        *tls.ConnectionState // once the handshake completed
 }
 
 // serveConn runs one connection until it ends.
@@ -54,6 +57,10 @@ func (s *Server) serveConn(base context.Context, qc *quic.Conn) error {
 			panic("http3: ConnContext returned a nil context")
 		}
 	}
+	// What every request of the connection shares, made once.
+	ctx = context.WithValue(ctx, http.LocalAddrContextKey, qc.LocalAddr())
+	ctx = context.WithValue(ctx, serverContextKey, s)
+	sc.remoteAddr = qc.RemoteAddr().String()
 	sc.armIdle()
 	for {
 		str, err := qc.AcceptStream(context.Background())
@@ -260,35 +267,21 @@ func (sc *serverConn) writeSimpleResponse(str *quic.Stream, status int) {
 // prepareRequest fills in what requestFromFields leaves to the connection: the
 // body, the context, the addresses, TLS and 0-RTT state.
 func (sc *serverConn) prepareRequest(ctx context.Context, req *http.Request, str *quic.Stream, fr *frameReader, w *responseWriter, protocol string) {
-	qc := sc.c.qc
-	b := &body{
-		c: sc.c, fr: fr, streamID: uint64(str.StreamID()), contentLength: req.ContentLength,
-		onError: func(e *Error) { resetStream(str, e.Code) },
-	}
-	if req.ContentLength == 0 && req.Method != http.MethodConnect {
-		// Nothing may follow, but the stream must still be read to its end.
-		b.contentLength = 0
-	}
-	b.onTrailers = func(h http.Header) { w.setRequestTrailers(h) }
-	if expectsContinue(req) {
-		b.onFirstRead = w.sendContinue
-	}
-	w.body = b
-	req.Body = &requestBody{b: b, str: str}
+	w.body = body{c: sc.c, fr: fr, streamID: uint64(str.StreamID()), contentLength: req.ContentLength,
+		owner: w, firstRead: expectsContinue(req)}
+	w.reqBody = requestBody{b: &w.body, str: str}
+	req.Body = &w.reqBody
+	b := &w.body
 	rctx, cancel := context.WithCancelCause(ctx)
 	stop := context.AfterFunc(str.Context(), func() { cancel(fromQUIC(context.Cause(str.Context()))) })
 	w.cancel = func() { stop(); cancel(context.Canceled) }
-	rctx = context.WithValue(rctx, http.LocalAddrContextKey, qc.LocalAddr())
-	rctx = context.WithValue(rctx, serverContextKey, sc.s)
-	state := qc.ConnectionState()
 	if str.OpenedIn0RTT() {
 		rctx = context.WithValue(rctx, earlyDataKey{}, true)
 	}
 	*req = *req.WithContext(rctx)
 	b.ctx = rctx
-	req.RemoteAddr = qc.RemoteAddr().String()
-	tlsState := state.TLS
-	req.TLS = &tlsState
+	req.RemoteAddr = sc.remoteAddr
+	req.TLS = sc.tlsState()
 	if protocol != "" {
 		req.Header[":protocol"] = []string{protocol}
 	}
@@ -297,6 +290,26 @@ func (sc *serverConn) prepareRequest(ctx context.Context, req *http.Request, str
 			setStreamPriority(str, p)
 		}
 	}
+}
+
+// tlsState returns the connection's TLS state, shared by its requests as net/http
+// shares it; a request that arrived in 0-RTT gets the state known so far.
+func (sc *serverConn) tlsState() *tls.ConnectionState {
+	sc.mu.Lock()
+	st := sc.tls
+	sc.mu.Unlock()
+	if st != nil {
+		return st
+	}
+	state := sc.c.qc.ConnectionState().TLS
+	select {
+	case <-sc.c.qc.HandshakeComplete():
+		sc.mu.Lock()
+		sc.tls = &state
+		sc.mu.Unlock()
+	default:
+	}
+	return &state
 }
 
 // runHandler calls the handler and finishes the response; a panic resets the
