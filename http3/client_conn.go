@@ -208,6 +208,13 @@ func (cc *clientConn) onGoaway(id uint64) {
 	}
 }
 
+// headerBufPool and bodyBufPool recycle the buffers of request header sections
+// and of request body frames.
+var (
+	headerBufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1<<10); return &b }}
+	bodyBufPool   = sync.Pool{New: func() any { b := make([]byte, 9+32<<10); return &b }}
+)
+
 // clientStream is one request in flight.
 type clientStream struct {
 	cc      *clientConn
@@ -223,6 +230,7 @@ type clientStream struct {
 	// status before asking for the body.
 	skipBody bool
 	rb       responseBody // the response's Body, in the same allocation
+	frv      frameReader  // the response's frame reader, likewise
 	refs     int          // request body writer and response body: the stream ends with both
 }
 
@@ -305,9 +313,14 @@ func (cs *clientStream) send() (*http.Response, error) {
 	if err := c.checkPeerFieldLimit(fields); err != nil {
 		return nil, err
 	}
-	b, err := c.encodeHeaders(nil, uint64(cs.str.StreamID()), fields)
+	bp := headerBufPool.Get().(*[]byte)
+	defer headerBufPool.Put(bp)
+	b, err := c.encodeHeaders((*bp)[:0], uint64(cs.str.StreamID()), fields)
 	if err != nil {
 		return nil, err
+	}
+	if cap(b) <= 4<<10 {
+		*bp = b[:0]
 	}
 	hasBody := req.Body != nil && req.Body != http.NoBody
 	switch {
@@ -404,7 +417,9 @@ func (cs *clientStream) writeBody() {
 // copyBody frames the request body into DATA frames, reading into the space right
 // after a reserved frame header so that each frame leaves in one write.
 func (cs *clientStream) copyBody() error {
-	buf := make([]byte, 9+32<<10)
+	bp := bodyBufPool.Get().(*[]byte)
+	defer bodyBufPool.Put(bp)
+	buf := *bp
 	var sent int64
 	for {
 		n, rerr := cs.req.Body.Read(buf[9:])
@@ -471,7 +486,8 @@ func (cs *clientStream) readResponse() (*http.Response, error) {
 	if d := cc.t.ResponseHeaderTimeout; d > 0 {
 		cs.str.SetReadDeadline(time.Now().Add(d))
 	}
-	cs.fr = newFrameReader(cs.str)
+	cs.frv.r = cs.str
+	cs.fr = &cs.frv
 	first := true
 	for {
 		fields, err := cc.c.readHeaderSection(cs.req.Context(), cs.fr, uint64(cs.str.StreamID()))

@@ -185,7 +185,9 @@ func (c *conn) acceptUniStreams() {
 }
 
 func (c *conn) handleUniStream(s *quic.ReceiveStream) {
-	fr := newFrameReader(s)
+	// A small buffer of its own: these streams live as long as the connection,
+	// and their frames are small (readPayload grows it for a larger one).
+	fr := &frameReader{r: s, buf: make([]byte, 256)}
 	typ, err := fr.varint(true)
 	if err != nil {
 		return // reset or closed before its type: nothing to do (RFC 9114 section 6.2)
@@ -252,7 +254,7 @@ func (c *conn) claimUni(typ uint64) bool {
 // readEncoderStream feeds the peer's encoder stream to our decoder and wakes the
 // request streams it unblocks.
 func (c *conn) readEncoderStream(fr *frameReader) error {
-	buf := make([]byte, 4096)
+	buf := make([]byte, 1024)
 	for {
 		n, err := c.readRaw(fr, buf)
 		if n > 0 {
@@ -314,7 +316,7 @@ func (c *conn) flushDecoderStream() {
 
 // readDecoderStream feeds the peer's decoder stream to our encoder.
 func (c *conn) readDecoderStream(fr *frameReader) error {
-	buf := make([]byte, 1024)
+	buf := make([]byte, 256)
 	for {
 		n, err := c.readRaw(fr, buf)
 		if n > 0 {

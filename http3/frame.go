@@ -81,6 +81,7 @@ var errTruncatedFrame = connErrorf(ErrCodeFrameError, "stream ended inside a fra
 type frameReader struct {
 	r          io.Reader
 	buf        []byte
+	bufp       *[]byte // the pooled buffer, if buf came from frameBufPool
 	start, end int
 	// remaining is what is left of the current frame's payload.
 	remaining uint64
@@ -99,7 +100,8 @@ func (fr *frameReader) fill() bool {
 		return false
 	}
 	if fr.buf == nil {
-		fr.buf = *frameBufPool.Get().(*[]byte)
+		fr.bufp = frameBufPool.Get().(*[]byte)
+		fr.buf = *fr.bufp
 	}
 	if fr.start > 0 {
 		fr.end = copy(fr.buf, fr.buf[fr.start:fr.end])
@@ -258,11 +260,10 @@ var frameBufPool = sync.Pool{New: func() any { b := make([]byte, frameReaderBufS
 // release returns the read-ahead buffer once the stream is done with; the reader
 // must not be used after.
 func (fr *frameReader) release() {
-	if len(fr.buf) == frameReaderBufSize {
-		b := fr.buf
-		frameBufPool.Put(&b)
+	if fr.bufp != nil {
+		frameBufPool.Put(fr.bufp) // the pointer itself is reused: no allocation
 	}
-	fr.buf, fr.start, fr.end = nil, 0, 0
+	fr.buf, fr.bufp, fr.start, fr.end = nil, nil, 0, 0
 	fr.err = errReaderReleased
 }
 

@@ -28,6 +28,7 @@ type responseWriter struct {
 	sc      *serverConn
 	str     *quic.Stream
 	req     *http.Request
+	fr      frameReader // the request stream's
 	body    body        // the request's
 	reqBody requestBody // the request's Body
 	cancel  func()
@@ -42,6 +43,7 @@ type responseWriter struct {
 	contentLength int64 // declared by the handler, or -1
 	written       int64 // body bytes accepted
 	buf           []byte
+	bufp          *[]byte // the pooled buffer buf came from
 	trailerKeys   []string // declared with the Trailer header
 	err           error    // sticky write error
 	fields        []qpack.HeaderField
@@ -151,7 +153,8 @@ func (w *responseWriter) Write(p []byte) (int, error) {
 	w.written += int64(len(p))
 	if !w.headerSent && len(w.buf)+len(p) <= responseBufferSize {
 		if w.buf == nil {
-			w.buf = (*responseBufPool.Get().(*[]byte))[:0]
+			w.bufp = responseBufPool.Get().(*[]byte)
+			w.buf = (*w.bufp)[:0]
 		}
 		w.buf = append(w.buf, p...)
 		return len(p), nil
@@ -190,7 +193,8 @@ func (w *responseWriter) sendHeaders(final bool, next []byte) error {
 		h.Set("Date", httpDate())
 	}
 	w.fields = appendResponseFields(w.fields[:0], w.status, w.headerSnapshot())
-	out, err := w.sc.c.encodeHeaders(w.takeBuf(), uint64(w.str.StreamID()), w.fields)
+	out, outp := w.takeBuf()
+	out, err := w.sc.c.encodeHeaders(out, uint64(w.str.StreamID()), w.fields)
 	if err != nil {
 		w.err = err
 		return err
@@ -204,7 +208,7 @@ func (w *responseWriter) sendHeaders(final bool, next []byte) error {
 	} else {
 		_, err = w.str.Write(out)
 	}
-	w.putBuf(out)
+	w.putBuf(out, outp)
 	if err != nil {
 		w.err = fromQUIC(err)
 	}
@@ -233,16 +237,19 @@ func hasTrailerPrefix(h http.Header) bool {
 	return false
 }
 
-// takeBuf returns a buffer for a HEADERS frame followed by the buffered body; the
-// body moves behind the frame in appendBuffered.
-func (w *responseWriter) takeBuf() []byte {
-	return (*responseBufPool.Get().(*[]byte))[:0]
+// takeBuf returns a pooled buffer for a HEADERS frame followed by the buffered
+// body, and the pointer to give back to putBuf.
+func (w *responseWriter) takeBuf() ([]byte, *[]byte) {
+	bp := responseBufPool.Get().(*[]byte)
+	return (*bp)[:0], bp
 }
 
-func (w *responseWriter) putBuf(b []byte) {
+// putBuf returns a buffer to the pool, unless it grew large; the pointer is
+// reused, so that recycling allocates nothing.
+func (w *responseWriter) putBuf(b []byte, bp *[]byte) {
 	if cap(b) <= 4*responseBufferSize {
-		b = b[:0]
-		responseBufPool.Put(&b)
+		*bp = b[:0]
+		responseBufPool.Put(bp)
 	}
 }
 
@@ -251,9 +258,9 @@ func (w *responseWriter) appendBuffered(out []byte) []byte {
 	if len(w.buf) > 0 && w.bodyAllowed {
 		out = appendFrame(out, frameData, w.buf)
 	}
-	if w.buf != nil {
-		w.putBuf(w.buf)
-		w.buf = nil
+	if w.bufp != nil {
+		w.putBuf(w.buf, w.bufp)
+		w.buf, w.bufp = nil, nil
 	}
 	return out
 }
@@ -345,13 +352,14 @@ func (w *responseWriter) finish() {
 	if !w.headerSent {
 		w.sendHeaders(true, nil)
 	} else {
-		out := w.appendTrailers(w.takeBuf())
+		out, outp := w.takeBuf()
+		out = w.appendTrailers(out)
 		if len(out) > 0 {
 			w.str.WriteAndClose(out)
 		} else {
 			w.str.Close()
 		}
-		w.putBuf(out)
+		w.putBuf(out, outp)
 	}
 	// Stop the client's request body if it was not read to its end (RFC 9114
 	// section 4.1.2: H3_NO_ERROR once the response is complete).
@@ -368,9 +376,9 @@ func (w *responseWriter) abort(code ErrCode) {
 	w.err = errAborted
 	w.sc.c.cancelStreamDecoding(uint64(w.str.StreamID()))
 	resetStream(w.str, code)
-	if w.buf != nil {
-		w.putBuf(w.buf)
-		w.buf = nil
+	if w.bufp != nil {
+		w.putBuf(w.buf, w.bufp)
+		w.buf, w.bufp = nil, nil
 	}
 }
 

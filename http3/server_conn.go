@@ -199,7 +199,9 @@ func (sc *serverConn) serveStream(ctx context.Context, str *quic.Stream) {
 	id := str.StreamID()
 	defer sc.done(id)
 	c := sc.c
-	fr := newFrameReader(str)
+	w := sc.newResponseWriter(str, nil) // its frame reader reads the request
+	fr := &w.fr
+	fr.r = str
 	defer fr.release()
 	if sc.s.ReadHeaderTimeout > 0 {
 		str.SetReadDeadline(time.Now().Add(sc.s.ReadHeaderTimeout))
@@ -220,7 +222,7 @@ func (sc *serverConn) serveStream(ctx context.Context, str *quic.Stream) {
 	if sc.s.WriteTimeout > 0 {
 		str.SetWriteDeadline(time.Now().Add(sc.s.WriteTimeout))
 	}
-	w := sc.newResponseWriter(str, req)
+	w.req = req
 	sc.prepareRequest(ctx, req, str, fr, w, protocol)
 	sc.runHandler(w, req)
 }
