@@ -43,7 +43,7 @@ type responseWriter struct {
 	contentLength int64 // declared by the handler, or -1
 	written       int64 // body bytes accepted
 	buf           []byte
-	bufp          *[]byte // the pooled buffer buf came from
+	bufp          *[]byte  // the pooled buffer buf came from
 	trailerKeys   []string // declared with the Trailer header
 	err           error    // sticky write error
 	fields        []qpack.HeaderField
