@@ -259,6 +259,7 @@ func (b *benchRun) close() {
 	for _, tr := range b.trs {
 		tr.Close()
 	}
+	b.d.close()
 }
 
 // progressLine draws the progress: requests done of -n, or time of -D.

@@ -103,6 +103,11 @@ connection:
                              (alias --ssl-sessions)
 
 SSLKEYLOGFILE in the environment names a file to log TLS secrets to.
+
+exit codes (curl's): 1 unsupported protocol, 2 bad usage, 3 bad URL, 6 could not
+resolve the host, 7 could not connect, 22 HTTP error with -f, 23 write error,
+26 read error, 28 timeout, 35 TLS failure (certificate), 47 too many redirects,
+56 failure receiving data, 77 bad --cacert.
 `
 
 // getOptions are the arguments of "h3 get".
@@ -533,6 +538,14 @@ type h3Dialer struct {
 	onDial func(d time.Duration, err error)
 	// connected is set by the first connection established.
 	connected atomic.Bool
+	keyLog    *os.File // SSLKEYLOGFILE
+}
+
+// close closes the key log, once the connections are closed.
+func (d *h3Dialer) close() {
+	if d.keyLog != nil {
+		d.keyLog.Close()
+	}
 }
 
 // dialResolveError is a host name that did not resolve.
@@ -719,7 +732,8 @@ func (d *h3Dialer) tlsConfig() (*tls.Config, error) {
 	if name := os.Getenv("SSLKEYLOGFILE"); name != "" {
 		f, err := os.OpenFile(name, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 		if err == nil {
-			conf.KeyLogWriter = f // written for as long as the program runs
+			conf.KeyLogWriter = f
+			d.keyLog = f
 		}
 	}
 	return conf, nil
@@ -967,6 +981,7 @@ func getMain(args []string, stdout, stderr io.Writer) int {
 		DisableCompression: !o.compressed,
 		Allow0RTT:          o.zeroRTT,
 	}
+	defer g.d.close()
 	defer g.tr.Close()
 	// A progress bar on a terminal, unless silenced or drawn over a body that
 	// goes to the same terminal.

@@ -684,3 +684,22 @@ func TestGetParseRules(t *testing.T) {
 		t.Errorf("parsed %+v", o)
 	}
 }
+
+// TestGetKeyLog logs the TLS secrets to $SSLKEYLOGFILE.
+func TestGetKeyLog(t *testing.T) {
+	ts := startH3TestServer(t, echoHandler())
+	file := filepath.Join(t.TempDir(), "keys")
+	t.Setenv("SSLKEYLOGFILE", file)
+	if code, _, stderr := h3Run(t, "get", "--cacert", ts.cacert, ts.url+"/hello"); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"CLIENT_HANDSHAKE_TRAFFIC_SECRET ", "SERVER_HANDSHAKE_TRAFFIC_SECRET ", "CLIENT_TRAFFIC_SECRET_0 "} {
+		if !bytes.Contains(b, []byte(w)) {
+			t.Errorf("key log lacks %q:\n%s", w, b)
+		}
+	}
+}
