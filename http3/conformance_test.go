@@ -146,8 +146,9 @@ type cfClient struct {
 	t  *testing.T
 	qc *quic.Conn
 
-	mu       sync.Mutex
-	uniTypes []uint64 // the types of the server's unidirectional streams
+	mu            sync.Mutex
+	uniTypes      []uint64 // the types of the server's unidirectional streams
+	greaseStreams int      // reserved-type streams the server opened
 	// settings receives the server's SETTINGS, or nil if its control stream does
 	// not start with one.
 	settings chan *settings
@@ -190,7 +191,11 @@ func (c *cfClient) acceptUni() {
 				return
 			}
 			c.mu.Lock()
-			c.uniTypes = append(c.uniTypes, typ)
+			if isReserved(typ) {
+				c.greaseStreams++ // the server greases stream types (section 6.2.3)
+			} else {
+				c.uniTypes = append(c.uniTypes, typ)
+			}
 			c.mu.Unlock()
 			if typ == streamControl {
 				var got *settings
@@ -422,6 +427,12 @@ func TestConformanceServerStreams(t *testing.T) {
 			}
 			if !seen[streamControl] || !seen[streamQPACKEncoder] || !seen[streamQPACKDecoder] {
 				t.Fatalf("server's unidirectional streams %v, want one each of 0, 2, 3", types)
+			}
+			c.mu.Lock()
+			grease := c.greaseStreams
+			c.mu.Unlock()
+			if grease > 1 {
+				t.Errorf("%d grease streams, want at most one", grease)
 			}
 			break
 		}

@@ -132,8 +132,22 @@ func (c *conn) start() error {
 	if c.decStream, err = c.openUni([]byte{streamQPACKDecoder}); err != nil {
 		return err
 	}
+	c.sendGreaseStream(seed)
 	go c.acceptUniStreams()
 	return nil
+}
+
+// sendGreaseStream opens a unidirectional stream of a reserved type with a few
+// bytes, which the peer must ignore (RFC 9114 section 6.2.3), so that peers keep
+// tolerating unknown stream types. It is skipped when the peer's stream limit
+// leaves no room beyond the three streams HTTP/3 needs.
+func (c *conn) sendGreaseStream(seed uint64) {
+	s, err := c.qc.OpenUniStream()
+	if err != nil {
+		return
+	}
+	b := quicwire.AppendVarint(nil, greaseValue(seed+1))
+	s.WriteAndClose(append(b, "h3wasi"...))
 }
 
 // openUni opens a unidirectional stream and writes its first bytes.
