@@ -70,14 +70,29 @@ func serveMain(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.metrics, "metrics", true, "serve Prometheus metrics at /metrics")
 	fs.BoolVar(&o.zeroRTT, "0rtt", true, "accept 0-RTT requests from resuming clients (unsafe methods are answered 425 Too Early)")
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long SIGINT or SIGTERM waits for requests in flight")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	// Flags may come after DIR too (h3 serve DIR --addr :443), as with get and
+	// bench; package flag stops at the first argument that is not one, so parse
+	// what follows each such argument again, up to a "--".
+	var dirs []string
+	for rest := args; ; {
+		if err := fs.Parse(rest); err != nil {
+			return 2
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		if used := len(rest) - fs.NArg(); used > 0 && rest[used-1] == "--" {
+			dirs = append(dirs, fs.Args()...)
+			break
+		}
+		dirs = append(dirs, fs.Arg(0))
+		rest = fs.Args()[1:]
 	}
-	switch fs.NArg() {
+	switch len(dirs) {
 	case 0:
 		o.dir = "."
 	case 1:
-		o.dir = fs.Arg(0)
+		o.dir = dirs[0]
 	default:
 		fs.Usage()
 		return 2

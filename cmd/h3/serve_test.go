@@ -409,6 +409,8 @@ func TestServeUsage(t *testing.T) {
 		{[]string{"serve", "--cert", "c.pem"}, "--cert and --key go together"},
 		{[]string{"serve", "a", "b"}, "usage: h3 serve"},
 		{[]string{"serve", "--nope"}, "flag provided but not defined"},
+		{[]string{"serve", "a", "--addr", ":0", "b"}, "usage: h3 serve"},
+		{[]string{"serve", "a", "--nope"}, "flag provided but not defined"},
 	} {
 		var stdout, stderr bytes.Buffer
 		if code := run(tc.args, &stdout, &stderr); code != 2 {
@@ -422,5 +424,16 @@ func TestServeUsage(t *testing.T) {
 	if code := run([]string{"serve", "--addr", "127.0.0.1:0", "/nonexistent/dir"}, &stdout, &stderr); code != 1 ||
 		!strings.Contains(stderr.String(), "/nonexistent/dir") {
 		t.Errorf("missing DIR: exit %d, %q", code, stderr.String())
+	}
+	// Flags after DIR, and a DIR after "--".
+	for _, args := range [][]string{
+		{"serve", "/nonexistent/dir", "--addr", "127.0.0.1:0", "--log-format", "json"},
+		{"serve", "--addr", "127.0.0.1:0", "--", "/nonexistent/dir"},
+	} {
+		stdout.Reset()
+		stderr.Reset()
+		if code := run(args, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), "/nonexistent/dir") {
+			t.Errorf("h3 %q: exit %d, %q; want 1 and the missing DIR", args, code, stderr.String())
+		}
 	}
 }
