@@ -7,14 +7,19 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/h3wasi/h3wasi/netsim"
 	"github.com/h3wasi/h3wasi/quic"
 )
 
 // TestZeroRTT resumes a session and sends an idempotent request in 0-RTT data:
 // the handler sees it marked early; an unsafe request waits for the handshake.
 func TestZeroRTT(t *testing.T) {
-	ts := startServer(t, udpNet(), TooEarly(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	// A path with delay: the request is written long before the handshake can
+	// complete, so it rides in 0-RTT data (on loopback the handshake may win).
+	nw := simNet("10ms", netsim.LinkConfig{Delay: 10 * time.Millisecond}, 3)
+	ts := startServer(t, nw, TooEarly(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "early=%v", IsEarlyData(r))
 	})), func(s *Server, tr *Transport) {
 		s.QUICConfig = &quic.Config{Allow0RTT: true}
