@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/h3wasi/h3wasi/internal/wasiabi"
 )
 
 // udpConn is a host UDP socket used through the WasmEdge socket ABI. Reads
@@ -70,7 +72,7 @@ func (c *udpConn) wake() {
 }
 
 func (c *udpConn) addrLen() uint32 {
-	if c.family == AFInet6 {
+	if c.family == wasiabi.AFInet6 {
 		return 16
 	}
 	return 4
@@ -119,7 +121,7 @@ func (c *udpConn) ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error) {
 		if errno != syscall.EAGAIN {
 			return 0, netip.AddrPort{}, c.opErr("read", netip.AddrPort{}, sysErr("sock_recv_from", errno))
 		}
-		if mode() == WakeStdin {
+		if mode() == wasiabi.WakeStdin {
 			c.waitBell(dl, changed)
 		} else {
 			c.sleep(c.rtimer, dl, changed, nil, backoff)
@@ -187,11 +189,11 @@ func (c *udpConn) wasiAddrOf(raw *[16]byte, to netip.AddrPort) (wasiAddr, syscal
 	ip := to.Addr()
 	wa := wasiAddr{buf: ptr(&raw[0])}
 	switch {
-	case c.family == AFInet4 && ip.Unmap().Is4():
+	case c.family == wasiabi.AFInet4 && ip.Unmap().Is4():
 		raw4 := ip.Unmap().As4()
 		copy(raw[:], raw4[:])
 		wa.bufLen = 4
-	case c.family == AFInet6:
+	case c.family == wasiabi.AFInet6:
 		*raw = ip.As16()
 		wa.bufLen = 16
 	default:
@@ -298,7 +300,7 @@ func (c *udpConn) Close() error {
 		if errno := sock_shutdown(c.fd, 3); errno != 0 && errno != syscall.ENOTCONN {
 			err = os.NewSyscallError("sock_shutdown", errno)
 		}
-		if mode() != WakeStdin {
+		if mode() != wasiabi.WakeStdin {
 			if errno := fd_close(c.fd); errno != 0 && err == nil {
 				err = os.NewSyscallError("fd_close", errno)
 			}
@@ -344,7 +346,7 @@ func (c *udpConn) setDeadline(t time.Time, r, w bool) {
 	close(c.dlChanged)
 	c.dlChanged = make(chan struct{})
 	c.dmu.Unlock()
-	if r && mode() == WakeStdin {
+	if r && mode() == wasiabi.WakeStdin {
 		kick(c)
 	}
 }
@@ -362,17 +364,17 @@ func (c *udpConn) deadline(has *atomic.Bool, dl *time.Time) (time.Time, chan str
 
 // SetReadBuffer sets the host socket's receive buffer size (SO_RCVBUF).
 func (c *udpConn) SetReadBuffer(bytes int) error {
-	return c.setsockopt(SoRcvbuf, bytes)
+	return c.setsockopt(wasiabi.SoRcvbuf, bytes)
 }
 
 // SetWriteBuffer sets the host socket's send buffer size (SO_SNDBUF).
 func (c *udpConn) SetWriteBuffer(bytes int) error {
-	return c.setsockopt(SoSndbuf, bytes)
+	return c.setsockopt(wasiabi.SoSndbuf, bytes)
 }
 
 func (c *udpConn) setsockopt(name uint32, v int) error {
 	val := int32(v)
-	if errno := sock_setsockopt(c.fd, SolSocket, name, &val, 4); errno != 0 {
+	if errno := sock_setsockopt(c.fd, wasiabi.SolSocket, name, &val, 4); errno != 0 {
 		return c.opErr("set", netip.AddrPort{}, os.NewSyscallError("sock_setsockopt", errno))
 	}
 	return nil

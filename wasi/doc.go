@@ -8,22 +8,30 @@
 // A wasip1 module runs on one thread: a host call that blocked would freeze
 // every goroutine and timer. The sockets therefore never block in the host.
 // A reader that finds its socket empty sleeps in the Go scheduler until the
-// host rings a doorbell (a byte on stdin, see WakeEnv), a read deadline
-// passes, or the socket closes; other goroutines run meanwhile. Hosts
-// without the doorbell get a polling fallback (50µs to 2ms backoff).
+// host rings a doorbell, a read deadline passes, or the socket closes;
+// other goroutines run meanwhile. A host that rings the doorbell (writes a
+// byte to the module's stdin when a socket the module found empty becomes
+// readable, as wasihost does) sets the environment variable
+// H3WASI_SOCKET_WAKE=stdin. Without it (or with H3WASI_SOCKET_WAKE=poll)
+// readers poll, with a 50µs to 2ms backoff.
 //
 // The returned connections also implement AddrPortConn, whose methods
 // allocate nothing per datagram, as *net.UDPConn does natively. Built with
-// -tags h3wasi_hostcrypto (wasihost's native offloads), they also have
-// WriteSegments(b, segSize, addr), which sends a run of equal-sized
-// datagrams in one host call (see SegmentsEnv); quic.Transport uses it
-// through quic.SegmentWriter. Such a module runs only under wasihost.
+// -tags h3wasi_offload (wasihost's native offloads; h3wasi_hostcrypto is an
+// older name for the same tag), they also have WriteSegments(b, segSize,
+// addr), which sends a run of equal-sized datagrams in one host call
+// (h3wasi_sock.send_segments, used when the host sets H3WASI_SEGMENTS=1,
+// one datagram at a time otherwise); quic.Transport uses it through
+// quic.SegmentWriter. Such a module runs only under wasihost.
 //
 // Differences from the net package on wasip1: "udp" with an empty or
 // unspecified host opens an IPv4 socket (use "udp6" or an IPv6 address for
 // IPv6); names other than "localhost" are resolved by the host; a module
 // using this package must not read its stdin under wasihost (the doorbell
 // owns it).
+//
+// The ABI's names and numbers, shared with wasihost, are defined in
+// internal/wasiabi.
 package wasi
 
 import (

@@ -9,6 +9,8 @@ import (
 	"os"
 	"structs"
 	"syscall"
+
+	"github.com/h3wasi/h3wasi/internal/wasiabi"
 )
 
 // ListenPacket announces on the local network address through the host's
@@ -28,12 +30,12 @@ func listenUDP(network, address string) (*udpConn, error) {
 	if err != nil {
 		return nil, &net.OpError{Op: "listen", Net: network, Err: err}
 	}
-	family := int32(AFInet4)
+	family := int32(wasiabi.AFInet4)
 	if network == "udp6" || (network == "udp" && la.Addr().Is6()) {
-		family = AFInet6
+		family = wasiabi.AFInet6
 	}
 	var fd int32
-	if errno := sock_open(family, SockDgram, &fd); errno != 0 {
+	if errno := sock_open(family, wasiabi.SockDgram, &fd); errno != 0 {
 		return nil, &net.OpError{Op: "listen", Net: network, Addr: net.UDPAddrFromAddrPort(la), Err: os.NewSyscallError("sock_open", errno)}
 	}
 	c := newUDPConn(fd, family)
@@ -47,7 +49,7 @@ func listenUDP(network, address string) (*udpConn, error) {
 func (c *udpConn) bind(la netip.AddrPort) error {
 	var raw [16]byte
 	wa := wasiAddr{buf: ptr(&raw[0]), bufLen: c.addrLen()}
-	if c.family == AFInet6 {
+	if c.family == wasiabi.AFInet6 {
 		raw = la.Addr().As16()
 	} else {
 		if !la.Addr().Unmap().Is4() {
@@ -88,8 +90,8 @@ func resolve(network, address string, passive bool) (netip.AddrPort, error) {
 	return parseAddr(network, address, passive, lookupHost)
 }
 
-// The getaddrinfo records the host fills in (see abi.go); their Go layout
-// is the host's layout.
+// The getaddrinfo records the host fills in (see internal/wasiabi); their Go
+// layout is the host's layout (TestABILayout checks it).
 type addrinfo struct {
 	_           structs.HostLayout
 	flags       uint16
@@ -116,7 +118,7 @@ const maxAddrinfo = 8
 type addrinfoBuf struct {
 	infos [maxAddrinfo]addrinfo
 	addrs [maxAddrinfo]sockaddr
-	data  [maxAddrinfo][SockaddrDataCap]byte
+	data  [maxAddrinfo][wasiabi.SockaddrDataCap]byte
 }
 
 // lookupHost asks the host for the addresses of name.
@@ -126,19 +128,19 @@ func lookupHost(name, network string) ([]netip.Addr, error) {
 	}
 	buf := new(addrinfoBuf)
 	for i := range buf.infos {
-		buf.addrs[i].dataLen = SockaddrDataCap
+		buf.addrs[i].dataLen = wasiabi.SockaddrDataCap
 		buf.addrs[i].data = ptr(&buf.data[i][0])
 		buf.infos[i].addr = ptr(&buf.addrs[i])
 		if i+1 < maxAddrinfo {
 			buf.infos[i].next = ptr(&buf.infos[i+1])
 		}
 	}
-	hints := addrinfo{socktype: SockDgram}
+	hints := addrinfo{socktype: wasiabi.SockDgram}
 	switch network {
 	case "udp4":
-		hints.family = AFInet4
+		hints.family = wasiabi.AFInet4
 	case "udp6":
-		hints.family = AFInet6
+		hints.family = wasiabi.AFInet6
 	}
 	nodeBytes := []byte(name)
 	res := ptr(&buf.infos[0])
@@ -153,9 +155,9 @@ func lookupHost(name, network string) ([]netip.Addr, error) {
 	for i := 0; i < int(n) && i < maxAddrinfo; i++ {
 		d := buf.data[i][2:]
 		switch buf.infos[i].family {
-		case AFInet4:
+		case wasiabi.AFInet4:
 			ips = append(ips, netip.AddrFrom4([4]byte(d[:4])))
-		case AFInet6:
+		case wasiabi.AFInet6:
 			ips = append(ips, netip.AddrFrom16([16]byte(d[:16])).Unmap())
 		}
 	}

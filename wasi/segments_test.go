@@ -1,4 +1,4 @@
-//go:build wasip1 && h3wasi_hostcrypto
+//go:build wasip1 && (h3wasi_offload || h3wasi_hostcrypto)
 
 package wasi_test
 
@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/h3wasi/h3wasi/wasi"
+	"github.com/h3wasi/h3wasi/internal/wasiabi"
 )
 
 // segmentWriter is the method quic.Transport looks for (quic.SegmentWriter).
@@ -23,7 +23,7 @@ type segmentWriter interface {
 // checks that every datagram arrives whole, in its own read. Under wasihost
 // a run leaves as one segmented send (see the wasihost tests).
 func TestWriteSegments(t *testing.T) {
-	if os.Getenv(wasi.SegmentsEnv) != wasi.SegmentsABIVersion {
+	if os.Getenv(wasiabi.SegmentsEnv) != wasiabi.SegmentsVersion {
 		t.Skip("the host offers no segmented sends: run under wasmexec (wasihost)")
 	}
 	for _, tc := range []struct {
@@ -69,7 +69,7 @@ func TestWriteSegments(t *testing.T) {
 // TestWriteSegmentsDeadline: as WriteTo, WriteSegments fails at once once the
 // write deadline has passed, and after Close.
 func TestWriteSegmentsDeadline(t *testing.T) {
-	if os.Getenv(wasi.SegmentsEnv) != wasi.SegmentsABIVersion {
+	if os.Getenv(wasiabi.SegmentsEnv) != wasiabi.SegmentsVersion {
 		t.Skip("the host offers no segmented sends: run under wasmexec (wasihost)")
 	}
 	tx := listen(t, "udp4", "127.0.0.1:0")

@@ -1,4 +1,4 @@
-//go:build wasip1 && h3wasi_hostcrypto
+//go:build wasip1 && (h3wasi_offload || h3wasi_hostcrypto)
 
 package wasi
 
@@ -8,10 +8,12 @@ import (
 	"runtime"
 	"syscall"
 	"unsafe"
+
+	"github.com/h3wasi/h3wasi/internal/wasiabi"
 )
 
-// Segmented sends: with the build tag h3wasi_hostcrypto (which opts into
-// wasihost's native offloads), a socket also sends a run of equal-sized
+// Segmented sends: with the build tag h3wasi_offload (which opts into
+// wasihost's native offloads; h3wasi_hostcrypto is its older alias), a socket also sends a run of equal-sized
 // datagrams in one host call, which wasihost passes to the kernel as one
 // UDP_SEGMENT send on Linux. A host call and a system call per datagram were
 // about a fifth of a QUIC sender's time in WebAssembly.
@@ -21,7 +23,7 @@ import (
 func sock_send_segments(fd int32, buf unsafe.Pointer, bufLen uint32, segSize uint32, addr *wasiAddr, port uint32, nwritten *uint32) syscall.Errno
 
 // segmentsOffered says whether the host advertises send_segments.
-var segmentsOffered = os.Getenv(SegmentsEnv) == SegmentsABIVersion
+var segmentsOffered = os.Getenv(wasiabi.SegmentsEnv) == wasiabi.SegmentsVersion
 
 // WriteSegments sends b as datagrams of segSize bytes (the last may be
 // shorter) to addr, in one host call when the host offers segmented sends,

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/h3wasi/h3wasi/internal/wasiabi"
 )
 
 // The doorbell. A WASI module runs on one thread, so a host call that
@@ -26,7 +28,7 @@ import (
 
 var bell struct {
 	once sync.Once
-	mode atomic.Value // string: WakeStdin or WakePoll
+	mode atomic.Value // string: wasiabi.WakeStdin or wasiabi.WakePoll
 	file *os.File
 
 	mu      sync.Mutex
@@ -45,8 +47,8 @@ func mode() string {
 func startBell() {
 	bell.conns = make(map[int32]*udpConn)
 	bell.waiting = make(map[*udpConn]struct{})
-	bell.mode.Store(WakePoll)
-	if os.Getenv(WakeEnv) != WakeStdin {
+	bell.mode.Store(wasiabi.WakePoll)
+	if os.Getenv(wasiabi.WakeEnv) != wasiabi.WakeStdin {
 		return
 	}
 	// Non-blocking stdin is registered with the netpoller, so its reader
@@ -57,7 +59,7 @@ func startBell() {
 	if bell.file = os.NewFile(0, "h3wasi-doorbell"); bell.file == nil {
 		return
 	}
-	bell.mode.Store(WakeStdin)
+	bell.mode.Store(wasiabi.WakeStdin)
 }
 
 func register(c *udpConn) {
@@ -143,7 +145,7 @@ func (c *udpConn) lead(dl time.Time, changed chan struct{}) {
 	}
 	if err != nil && !os.IsTimeout(err) {
 		// The host hung up the doorbell: poll from now on.
-		bell.mode.Store(WakePoll)
+		bell.mode.Store(wasiabi.WakePoll)
 		for _, x := range bell.conns {
 			x.wake()
 		}

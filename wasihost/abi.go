@@ -7,6 +7,8 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+
+	"github.com/h3wasi/h3wasi/internal/wasiabi"
 )
 
 // The WasmEdge socket extension functions, added to wazero's
@@ -18,28 +20,27 @@ import (
 // out.
 type hostFunc func(mod api.Module, p []uint32) uint32
 
-// hostExport names a socket function and its number of parameters.
+// hostExport is a socket function of the ABI and its implementation.
 type hostExport struct {
-	name   string
-	params int
-	fn     hostFunc
+	wasiabi.Func
+	fn hostFunc
 }
 
 // export adds the WasmEdge socket functions to b (wasi_snapshot_preview1).
 func (t *table) export(b wazero.HostModuleBuilder) {
 	t.exportFuncs(b, []hostExport{
-		{"sock_open", 3, t.sockOpen},
-		{"sock_bind", 3, t.sockBind},
-		{"sock_send_to", 7, t.sockSendTo},
-		{"sock_recv_from", 8, t.sockRecvFrom},
-		{"sock_getlocaladdr", 3, t.sockGetlocaladdr},
-		{"sock_getpeeraddr", 3, t.sockNotconn},
-		{"sock_setsockopt", 5, t.sockSetsockopt},
-		{"sock_getsockopt", 5, t.sockGetsockopt},
-		{"sock_getaddrinfo", 8, t.sockGetaddrinfo},
-		{"sock_shutdown", 2, t.sockShutdown},
-		{"sock_connect", 3, t.sockNotsup},
-		{"sock_listen", 2, t.sockNotsup},
+		{wasiabi.SockOpen, t.sockOpen},
+		{wasiabi.SockBind, t.sockBind},
+		{wasiabi.SockSendTo, t.sockSendTo},
+		{wasiabi.SockRecvFrom, t.sockRecvFrom},
+		{wasiabi.SockGetlocaladdr, t.sockGetlocaladdr},
+		{wasiabi.SockGetpeeraddr, t.sockNotconn},
+		{wasiabi.SockSetsockopt, t.sockSetsockopt},
+		{wasiabi.SockGetsockopt, t.sockGetsockopt},
+		{wasiabi.SockGetaddrinfo, t.sockGetaddrinfo},
+		{wasiabi.SockShutdown, t.sockShutdown},
+		{wasiabi.SockConnect, t.sockNotsup},
+		{wasiabi.SockListen, t.sockNotsup},
 	})
 }
 
@@ -47,12 +48,12 @@ func (t *table) export(b wazero.HostModuleBuilder) {
 // context has ended, then passes the (at most 8) parameters as uint32s.
 func (t *table) exportFuncs(b wazero.HostModuleBuilder, fns []hostExport) {
 	for _, f := range fns {
-		params := make([]api.ValueType, f.params)
+		params := make([]api.ValueType, f.Params)
 		for i := range params {
 			params[i] = api.ValueTypeI32
 		}
 		fn := f.fn
-		n := f.params
+		n := f.Params
 		b.NewFunctionBuilder().
 			WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, mod api.Module, stack []uint64) {
 				t.stop.checkStop(ctx, mod)
@@ -62,30 +63,31 @@ func (t *table) exportFuncs(b wazero.HostModuleBuilder, fns []hostExport) {
 				}
 				stack[0] = uint64(fn(mod, p[:n]))
 			}), params, []api.ValueType{api.ValueTypeI32}).
-			Export(f.name)
+			Export(f.Name)
 	}
 }
 
-// readAddr reads a WasmEdge address record {u32 buf; u32 len} whose buffer
-// holds 4 (IPv4) or 16 (IPv6) bytes.
+// readAddr reads a WasmEdge address record {u32 buf; u32 len}
+// (wasiabi.AddrRecordSize bytes) whose buffer holds 4 (IPv4) or 16 (IPv6)
+// bytes.
 func readAddr(mem api.Memory, rec uint32, port uint32) (netip.AddrPort, uint32) {
 	buf, ok1 := mem.ReadUint32Le(rec)
 	n, ok2 := mem.ReadUint32Le(rec + 4)
 	if !ok1 || !ok2 {
-		return netip.AddrPort{}, errnoFault
+		return netip.AddrPort{}, wasiabi.ErrnoFault
 	}
 	if n != 4 && n != 16 {
-		return netip.AddrPort{}, errnoInval
+		return netip.AddrPort{}, wasiabi.ErrnoInval
 	}
 	b, ok := mem.Read(buf, n)
 	if !ok {
-		return netip.AddrPort{}, errnoFault
+		return netip.AddrPort{}, wasiabi.ErrnoFault
 	}
 	ip, _ := netip.AddrFromSlice(b)
 	if port > 0xffff {
-		return netip.AddrPort{}, errnoInval
+		return netip.AddrPort{}, wasiabi.ErrnoInval
 	}
-	return netip.AddrPortFrom(ip, uint16(port)), errnoSuccess
+	return netip.AddrPortFrom(ip, uint16(port)), wasiabi.ErrnoSuccess
 }
 
 // writeAddr writes ip into the buffer of the address record rec, in the
@@ -94,17 +96,17 @@ func writeAddr(mem api.Memory, rec uint32, ip netip.Addr) uint32 {
 	buf, ok1 := mem.ReadUint32Le(rec)
 	n, ok2 := mem.ReadUint32Le(rec + 4)
 	if !ok1 || !ok2 {
-		return errnoFault
+		return wasiabi.ErrnoFault
 	}
 	b, ok := mem.Read(buf, n)
 	if !ok {
-		return errnoFault
+		return wasiabi.ErrnoFault
 	}
 	switch n {
 	case 4:
 		ip = ip.Unmap()
 		if !ip.Is4() {
-			return errnoAfnosupport
+			return wasiabi.ErrnoAfnosupport
 		}
 		a := ip.As4()
 		copy(b, a[:])
@@ -112,42 +114,42 @@ func writeAddr(mem api.Memory, rec uint32, ip netip.Addr) uint32 {
 		a := ip.As16()
 		copy(b, a[:])
 	default:
-		return errnoInval
+		return wasiabi.ErrnoInval
 	}
-	return errnoSuccess
+	return wasiabi.ErrnoSuccess
 }
 
 // iovecs returns the guest buffers of an iovec array.
 func iovecs(mem api.Memory, iovs, n uint32, dst [][]byte) ([][]byte, uint32) {
 	if n > 1024 {
-		return nil, errnoInval
+		return nil, wasiabi.ErrnoInval
 	}
-	raw, ok := mem.Read(iovs, n*8)
+	raw, ok := mem.Read(iovs, n*wasiabi.IovecSize)
 	if !ok {
-		return nil, errnoFault
+		return nil, wasiabi.ErrnoFault
 	}
 	for i := uint32(0); i < n; i++ {
-		p := binary.LittleEndian.Uint32(raw[i*8:])
-		l := binary.LittleEndian.Uint32(raw[i*8+4:])
+		p := binary.LittleEndian.Uint32(raw[i*wasiabi.IovecSize:])
+		l := binary.LittleEndian.Uint32(raw[i*wasiabi.IovecSize+4:])
 		b, ok := mem.Read(p, l)
 		if !ok {
-			return nil, errnoFault
+			return nil, wasiabi.ErrnoFault
 		}
 		dst = append(dst, b)
 	}
-	return dst, errnoSuccess
+	return dst, wasiabi.ErrnoSuccess
 }
 
 func writeU32(mem api.Memory, off, v uint32) uint32 {
 	if !mem.WriteUint32Le(off, v) {
-		return errnoFault
+		return wasiabi.ErrnoFault
 	}
-	return errnoSuccess
+	return wasiabi.ErrnoSuccess
 }
 
 func writeU16(mem api.Memory, off uint32, v uint16) uint32 {
 	if !mem.WriteUint16Le(off, v) {
-		return errnoFault
+		return wasiabi.ErrnoFault
 	}
-	return errnoSuccess
+	return wasiabi.ErrnoSuccess
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"net/netip"
 	"testing"
+
+	"github.com/h3wasi/h3wasi/internal/wasiabi"
 )
 
 // BenchmarkHostSendRecv measures the host side of one datagram: the
@@ -20,7 +22,7 @@ func BenchmarkHostSendRecv(b *testing.B) {
 	a, _ := tb.open(false)
 	c, _ := tb.open(false)
 	lo := netip.MustParseAddrPort("127.0.0.1:0")
-	if tb.bind(a, lo) != errnoSuccess || tb.bind(c, lo) != errnoSuccess {
+	if tb.bind(a, lo) != wasiabi.ErrnoSuccess || tb.bind(c, lo) != wasiabi.ErrnoSuccess {
 		b.Fatal("bind")
 	}
 	to, err := c.h.localAddr()
@@ -41,10 +43,10 @@ func BenchmarkHostSendRecv(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(1200)
 	for b.Loop() {
-		if e := tb.sockSendTo(mod, send); e != errnoSuccess {
+		if e := tb.sockSendTo(mod, send); e != wasiabi.ErrnoSuccess {
 			b.Fatalf("send: errno %d", e)
 		}
-		if e := tb.sockRecvFrom(mod, recv); e != errnoSuccess {
+		if e := tb.sockRecvFrom(mod, recv); e != wasiabi.ErrnoSuccess {
 			b.Fatalf("recv: errno %d", e)
 		}
 		copy(buf[64:], ip[:]) // recv wrote the sender's address there

@@ -7,6 +7,8 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+
+	"github.com/h3wasi/h3wasi/internal/wasiabi"
 )
 
 // memModule is `(module (memory (export "memory") 1))`: one page of memory
@@ -72,7 +74,7 @@ func FuzzSocketCalls(f *testing.F) {
 		defer tb.closeAll()
 		// Where the platform has no host sockets (wasip1), the functions
 		// are still exercised, on an empty table.
-		if s, errno := tb.open(false); errno != errnoNosys && (errno != errnoSuccess || s.fd != firstFD) {
+		if s, errno := tb.open(false); errno != wasiabi.ErrnoNosys && (errno != wasiabi.ErrnoSuccess || s.fd != firstFD) {
 			t.Fatalf("open: %v", errno)
 		}
 		fns := []hostFunc{tb.sockOpen, tb.sockBind, tb.sockSendTo, tb.sockRecvFrom,

@@ -12,17 +12,17 @@ import (
 	"golang.org/x/crypto/chacha20"
 	"golang.org/x/crypto/chacha20poly1305"
 
-	"github.com/h3wasi/h3wasi/wasi"
-	"github.com/h3wasi/h3wasi/wasi/hostcrypto"
+	"github.com/h3wasi/h3wasi/internal/wasiabi"
 )
 
-// Host crypto offload: the functions of the hostcrypto.ModuleName host
-// module (see package wasi/hostcrypto for the ABI) seal and open packets
+// Host crypto offload: the functions of the wasiabi.ModuleCrypto host
+// module (see internal/wasiabi for the ABI, package wasi/hostcrypto for
+// its semantics) seal and open packets
 // with native AEADs, in place in guest memory, and compute header
 // protection masks. Keys live in a bounded per-module table; the seal,
 // open and mask calls allocate nothing. The module is always offered (and
-// advertised through hostcrypto.EnvVar); only guests built with the
-// h3wasi_hostcrypto tag import it.
+// advertised through wasiabi.CryptoEnv); only guests built with the
+// h3wasi_offload tag (or its alias h3wasi_hostcrypto) import it.
 
 // hostKey is one entry of a crypto table: an AEAD (aead_new) or a header
 // protection cipher (block_new).
@@ -78,14 +78,14 @@ func (t *cryptoTable) add(k hostKey) (uint32, uint32) {
 		t.free = t.free[:n-1]
 		t.keys[h-1] = k
 		t.open++
-		return h, hostcrypto.ErrnoSuccess
+		return h, wasiabi.ErrnoSuccess
 	}
 	if len(t.keys) >= t.max {
-		return 0, hostcrypto.ErrnoMfile
+		return 0, wasiabi.ErrnoMfile
 	}
 	t.keys = append(t.keys, k)
 	t.open++
-	return uint32(len(t.keys)), hostcrypto.ErrnoSuccess
+	return uint32(len(t.keys)), wasiabi.ErrnoSuccess
 }
 
 func (t *cryptoTable) get(h uint32) *hostKey {
@@ -100,12 +100,12 @@ func (t *cryptoTable) get(h uint32) *hostKey {
 
 func (t *cryptoTable) remove(h uint32) uint32 {
 	if t.get(h) == nil {
-		return hostcrypto.ErrnoBadf
+		return wasiabi.ErrnoBadf
 	}
 	t.keys[h-1] = hostKey{}
 	t.free = append(t.free, h)
 	t.open--
-	return hostcrypto.ErrnoSuccess
+	return wasiabi.ErrnoSuccess
 }
 
 // closeAll drops every key when the module has ended.
@@ -117,25 +117,25 @@ func (t *cryptoTable) closeAll() {
 // newHostAEAD builds the AEAD of a TLS 1.3 cipher suite.
 func newHostAEAD(suite uint32, key []byte) (cipher.AEAD, uint32) {
 	switch {
-	case suite == hostcrypto.SuiteAES128GCM && len(key) == 16,
-		suite == hostcrypto.SuiteAES256GCM && len(key) == 32:
+	case suite == wasiabi.SuiteAES128GCM && len(key) == 16,
+		suite == wasiabi.SuiteAES256GCM && len(key) == 32:
 		b, err := aes.NewCipher(key)
 		if err != nil {
-			return nil, hostcrypto.ErrnoInval
+			return nil, wasiabi.ErrnoInval
 		}
 		a, err := cipher.NewGCM(b)
 		if err != nil {
-			return nil, hostcrypto.ErrnoInval
+			return nil, wasiabi.ErrnoInval
 		}
-		return a, hostcrypto.ErrnoSuccess
-	case suite == hostcrypto.SuiteChaCha20Poly1305 && len(key) == chacha20poly1305.KeySize:
+		return a, wasiabi.ErrnoSuccess
+	case suite == wasiabi.SuiteChaCha20Poly1305 && len(key) == chacha20poly1305.KeySize:
 		a, err := chacha20poly1305.New(key)
 		if err != nil {
-			return nil, hostcrypto.ErrnoInval
+			return nil, wasiabi.ErrnoInval
 		}
-		return a, hostcrypto.ErrnoSuccess
+		return a, wasiabi.ErrnoSuccess
 	}
-	return nil, hostcrypto.ErrnoInval
+	return nil, wasiabi.ErrnoInval
 }
 
 // aead_new(suite, key, key_len, *handle)
@@ -144,21 +144,21 @@ func (t *cryptoTable) aeadNew(mod api.Module, s []uint64) uint32 {
 	mem := mod.Memory()
 	key, ok := mem.Read(p[1], p[2])
 	if !ok {
-		return hostcrypto.ErrnoFault
+		return wasiabi.ErrnoFault
 	}
 	if _, ok := mem.Read(p[3], 4); !ok {
-		return hostcrypto.ErrnoFault
+		return wasiabi.ErrnoFault
 	}
 	a, errno := newHostAEAD(p[0], key)
-	if errno != hostcrypto.ErrnoSuccess {
+	if errno != wasiabi.ErrnoSuccess {
 		return errno
 	}
 	h, errno := t.add(hostKey{aead: a})
-	if errno != hostcrypto.ErrnoSuccess {
+	if errno != wasiabi.ErrnoSuccess {
 		return errno
 	}
 	mem.WriteUint32Le(p[3], h)
-	return hostcrypto.ErrnoSuccess
+	return wasiabi.ErrnoSuccess
 }
 
 // aeadArgs reads the arguments shared by aead_seal and aead_open:
@@ -168,24 +168,24 @@ func (t *cryptoTable) aeadNew(mod api.Module, s []uint64) uint32 {
 func (t *cryptoTable) aeadArgs(mem api.Memory, p *[8]uint32, outLen uint64) (a cipher.AEAD, nonce, ad, in, out []byte, errno uint32) {
 	k := t.get(p[0])
 	if k == nil || k.aead == nil {
-		return nil, nil, nil, nil, nil, hostcrypto.ErrnoBadf
+		return nil, nil, nil, nil, nil, wasiabi.ErrnoBadf
 	}
 	a = k.aead
 	if outLen > uint64(^uint32(0)) {
-		return nil, nil, nil, nil, nil, hostcrypto.ErrnoFault
+		return nil, nil, nil, nil, nil, wasiabi.ErrnoFault
 	}
 	var ok1, ok2, ok3, ok4 bool
-	nonce, ok1 = mem.Read(p[1], hostcrypto.NonceSize)
+	nonce, ok1 = mem.Read(p[1], wasiabi.NonceSize)
 	ad, ok2 = mem.Read(p[2], p[3])
 	in, ok3 = mem.Read(p[4], p[5])
 	out, ok4 = mem.Read(p[6], uint32(outLen))
 	if !ok1 || !ok2 || !ok3 || !ok4 {
-		return nil, nil, nil, nil, nil, hostcrypto.ErrnoFault
+		return nil, nil, nil, nil, nil, wasiabi.ErrnoFault
 	}
 	if overlapsInexactly(p[6], outLen, p[4], uint64(p[5])) || overlaps(p[6], outLen, p[2], uint64(p[3])) {
-		return nil, nil, nil, nil, nil, hostcrypto.ErrnoInval
+		return nil, nil, nil, nil, nil, wasiabi.ErrnoInval
 	}
-	return a, nonce, ad, in, out, hostcrypto.ErrnoSuccess
+	return a, nonce, ad, in, out, wasiabi.ErrnoSuccess
 }
 
 // overlaps reports whether the guest ranges [x, x+xn) and [y, y+yn)
@@ -203,31 +203,31 @@ func overlapsInexactly(x uint32, xn uint64, y uint32, yn uint64) bool {
 // aead_seal(handle, nonce, ad, ad_len, in, in_len, out)
 func (t *cryptoTable) aeadSeal(mod api.Module, s []uint64) uint32 {
 	p := u32s(s)
-	a, nonce, ad, in, out, errno := t.aeadArgs(mod.Memory(), &p, uint64(p[5])+hostcrypto.TagSize)
-	if errno != hostcrypto.ErrnoSuccess {
+	a, nonce, ad, in, out, errno := t.aeadArgs(mod.Memory(), &p, uint64(p[5])+wasiabi.TagSize)
+	if errno != wasiabi.ErrnoSuccess {
 		return errno
 	}
 	a.Seal(out[:0], nonce, in, ad)
-	return hostcrypto.ErrnoSuccess
+	return wasiabi.ErrnoSuccess
 }
 
 // aead_open(handle, nonce, ad, ad_len, in, in_len, out)
 func (t *cryptoTable) aeadOpen(mod api.Module, s []uint64) uint32 {
 	p := u32s(s)
-	if p[5] < hostcrypto.TagSize {
+	if p[5] < wasiabi.TagSize {
 		if k := t.get(p[0]); k == nil || k.aead == nil {
-			return hostcrypto.ErrnoBadf
+			return wasiabi.ErrnoBadf
 		}
-		return hostcrypto.ErrnoBadmsg
+		return wasiabi.ErrnoBadmsg
 	}
-	a, nonce, ad, in, out, errno := t.aeadArgs(mod.Memory(), &p, uint64(p[5])-hostcrypto.TagSize)
-	if errno != hostcrypto.ErrnoSuccess {
+	a, nonce, ad, in, out, errno := t.aeadArgs(mod.Memory(), &p, uint64(p[5])-wasiabi.TagSize)
+	if errno != wasiabi.ErrnoSuccess {
 		return errno
 	}
 	if _, err := a.Open(out[:0], nonce, in, ad); err != nil {
-		return hostcrypto.ErrnoBadmsg
+		return wasiabi.ErrnoBadmsg
 	}
-	return hostcrypto.ErrnoSuccess
+	return wasiabi.ErrnoSuccess
 }
 
 // block_new(suite, key, key_len, *handle): the header protection key of
@@ -237,32 +237,32 @@ func (t *cryptoTable) blockNew(mod api.Module, s []uint64) uint32 {
 	mem := mod.Memory()
 	key, ok := mem.Read(p[1], p[2])
 	if !ok {
-		return hostcrypto.ErrnoFault
+		return wasiabi.ErrnoFault
 	}
 	if _, ok := mem.Read(p[3], 4); !ok {
-		return hostcrypto.ErrnoFault
+		return wasiabi.ErrnoFault
 	}
 	var b blockEncrypter
 	switch {
-	case p[0] == hostcrypto.SuiteAES128GCM && len(key) == 16, p[0] == hostcrypto.SuiteAES256GCM && len(key) == 32:
+	case p[0] == wasiabi.SuiteAES128GCM && len(key) == 16, p[0] == wasiabi.SuiteAES256GCM && len(key) == 32:
 		a, err := aes.NewCipher(key)
 		if err != nil {
-			return hostcrypto.ErrnoInval
+			return wasiabi.ErrnoInval
 		}
 		b = a
-	case p[0] == hostcrypto.SuiteChaCha20Poly1305 && len(key) == chacha20.KeySize:
+	case p[0] == wasiabi.SuiteChaCha20Poly1305 && len(key) == chacha20.KeySize:
 		c := &chachaBlock{}
 		copy(c.key[:], key)
 		b = c
 	default:
-		return hostcrypto.ErrnoInval
+		return wasiabi.ErrnoInval
 	}
 	h, errno := t.add(hostKey{block: b})
-	if errno != hostcrypto.ErrnoSuccess {
+	if errno != wasiabi.ErrnoSuccess {
 		return errno
 	}
 	mem.WriteUint32Le(p[3], h)
-	return hostcrypto.ErrnoSuccess
+	return wasiabi.ErrnoSuccess
 }
 
 // block_encrypt(handle, in, out): one 16-byte block; out may equal in.
@@ -270,19 +270,19 @@ func (t *cryptoTable) blockEncrypt(mod api.Module, s []uint64) uint32 {
 	p := u32s(s)
 	k := t.get(p[0])
 	if k == nil || k.block == nil {
-		return hostcrypto.ErrnoBadf
+		return wasiabi.ErrnoBadf
 	}
 	mem := mod.Memory()
 	in, ok1 := mem.Read(p[1], aes.BlockSize)
 	out, ok2 := mem.Read(p[2], aes.BlockSize)
 	if !ok1 || !ok2 {
-		return hostcrypto.ErrnoFault
+		return wasiabi.ErrnoFault
 	}
 	if overlapsInexactly(p[2], aes.BlockSize, p[1], aes.BlockSize) {
-		return hostcrypto.ErrnoInval
+		return wasiabi.ErrnoInval
 	}
 	k.block.Encrypt(out, in)
-	return hostcrypto.ErrnoSuccess
+	return wasiabi.ErrnoSuccess
 }
 
 // key_close(handle)
@@ -290,26 +290,25 @@ func (t *cryptoTable) keyClose(_ api.Module, s []uint64) uint32 {
 	return t.remove(uint32(s[0]))
 }
 
-// instantiate builds the hostcrypto.ModuleName host module in r.
+// instantiate builds the wasiabi.ModuleCrypto host module in r.
 func (t *cryptoTable) instantiate(ctx context.Context, r wazero.Runtime) error {
-	b := r.NewHostModuleBuilder(hostcrypto.ModuleName)
+	b := r.NewHostModuleBuilder(wasiabi.ModuleCrypto)
 	fns := []struct {
-		name   string
-		params int
-		fn     cryptoFunc
+		wasiabi.Func
+		fn cryptoFunc
 	}{
-		{"aead_new", 4, t.aeadNew},
-		{"aead_seal", 7, t.aeadSeal},
-		{"aead_open", 7, t.aeadOpen},
-		{"key_close", 1, t.keyClose},
-		{"block_new", 4, t.blockNew},
-		{"block_encrypt", 3, t.blockEncrypt},
+		{wasiabi.AEADNew, t.aeadNew},
+		{wasiabi.AEADSeal, t.aeadSeal},
+		{wasiabi.AEADOpen, t.aeadOpen},
+		{wasiabi.KeyClose, t.keyClose},
+		{wasiabi.BlockNew, t.blockNew},
+		{wasiabi.BlockEncrypt, t.blockEncrypt},
 	}
 	for _, f := range fns {
-		exportI32(b, t.stop, f.name, f.params, f.fn)
+		exportI32(b, t.stop, f.Name, f.Params, f.fn)
 	}
 	if _, err := b.Instantiate(ctx); err != nil {
-		return fmt.Errorf("wasihost: %s: %w", hostcrypto.ModuleName, err)
+		return fmt.Errorf("wasihost: %s: %w", wasiabi.ModuleCrypto, err)
 	}
 	return nil
 }
@@ -343,28 +342,28 @@ func exportI32(b wazero.HostModuleBuilder, stop *stopFlag, name string, n int, f
 }
 
 // checkCryptoImports explains, before wazero's terser error, a module
-// that imports host crypto functions this host does not have (a guest
-// built with -tags h3wasi_hostcrypto for another ABI version).
+// that imports host crypto or socket extension functions this host does not
+// have (a guest built with -tags h3wasi_offload for another ABI version).
 func checkCryptoImports(m wazero.CompiledModule) error {
-	known := map[string]int{"aead_new": 4, "aead_seal": 7, "aead_open": 7, "key_close": 1,
-		"block_new": 4, "block_encrypt": 3}
-	knownSock := map[string]int{"send_segments": 7}
 	for _, f := range m.ImportedFunctions() {
 		mod, name, _ := f.Import()
-		var n int
-		var ok bool
+		var fns []wasiabi.Func
 		switch mod {
-		case hostcrypto.ModuleName:
-			n, ok = known[name]
-		case wasi.ExtModuleName:
-			n, ok = knownSock[name]
+		case wasiabi.ModuleCrypto:
+			fns = wasiabi.CryptoFuncs
+		case wasiabi.ModuleSock:
+			fns = wasiabi.SockExtFuncs
 		default:
 			continue
 		}
-		if !ok || len(f.ParamTypes()) != n || len(f.ResultTypes()) != 1 {
+		ok := false
+		for _, fn := range fns {
+			ok = ok || fn.Name == name && fn.Params == len(f.ParamTypes()) && len(f.ResultTypes()) == 1
+		}
+		if !ok {
 			return fmt.Errorf("wasihost: the module imports %s.%s, which this host does not offer "+
-				"(it implements host crypto ABI %s=%s; the module was built with -tags h3wasi_hostcrypto for another version)",
-				mod, name, hostcrypto.EnvVar, hostcrypto.ABIVersion)
+				"(it implements host crypto ABI %s=%s and segmented sends %s=%s; the module was built with -tags h3wasi_offload for another version)",
+				mod, name, wasiabi.CryptoEnv, wasiabi.CryptoVersion, wasiabi.SegmentsEnv, wasiabi.SegmentsVersion)
 		}
 	}
 	return nil

@@ -5,7 +5,7 @@ import (
 	"encoding/binary"
 	"testing"
 
-	"github.com/h3wasi/h3wasi/wasi/hostcrypto"
+	"github.com/h3wasi/h3wasi/internal/wasiabi"
 )
 
 // FuzzCryptoCalls calls the host crypto functions with arbitrary guest
@@ -28,13 +28,13 @@ func FuzzCryptoCalls(f *testing.F) {
 	mem := make([]byte, 256)
 	copy(mem[cNonce:], "twelve bytes")
 	copy(mem[cAD:], "header")
-	f.Add(seed(0, []uint32{hostcrypto.SuiteAES128GCM, cKey, 16, cHandle}, mem))
-	f.Add(seed(0, []uint32{hostcrypto.SuiteChaCha20Poly1305, cKey, 32, cHandle}, mem))
+	f.Add(seed(0, []uint32{wasiabi.SuiteAES128GCM, cKey, 16, cHandle}, mem))
+	f.Add(seed(0, []uint32{wasiabi.SuiteChaCha20Poly1305, cKey, 32, cHandle}, mem))
 	f.Add(seed(1, []uint32{1, cNonce, cAD, 6, 160, 50, 160}, mem))
 	f.Add(seed(2, []uint32{3, cNonce, cAD, 6, 160, 66, 160}, mem))
 	f.Add(seed(2, []uint32{2, cNonce, cAD, 6, 160, 66, 161}, mem))
 	f.Add(seed(3, []uint32{2}, nil))
-	f.Add(seed(4, []uint32{hostcrypto.SuiteAES256GCM, cKey, 32, cHandle}, mem))
+	f.Add(seed(4, []uint32{wasiabi.SuiteAES256GCM, cKey, 32, cHandle}, mem))
 	f.Add(seed(5, []uint32{4, 160, 160}, mem))
 	f.Add(seed(5, []uint32{5, 160, 176}, mem))
 	mod := newMemModule(f)
@@ -51,7 +51,7 @@ func FuzzCryptoCalls(f *testing.F) {
 		for _, k := range []struct {
 			suite uint32
 			n     int
-		}{{hostcrypto.SuiteAES128GCM, 16}, {hostcrypto.SuiteAES256GCM, 32}, {hostcrypto.SuiteChaCha20Poly1305, 32}} {
+		}{{wasiabi.SuiteAES128GCM, 16}, {wasiabi.SuiteAES256GCM, 32}, {wasiabi.SuiteChaCha20Poly1305, 32}} {
 			a, errno := newHostAEAD(k.suite, make([]byte, k.n))
 			if errno != 0 {
 				t.Fatalf("newHostAEAD: errno %d", errno)
@@ -69,8 +69,8 @@ func FuzzCryptoCalls(f *testing.F) {
 		nparams := []int{4, 7, 7, 1, 4, 3}
 		i := int(data[0]) % len(fns)
 		switch errno := fns[i](mod, stack[:nparams[i]]); errno {
-		case hostcrypto.ErrnoSuccess, hostcrypto.ErrnoBadf, hostcrypto.ErrnoBadmsg,
-			hostcrypto.ErrnoFault, hostcrypto.ErrnoInval, hostcrypto.ErrnoMfile:
+		case wasiabi.ErrnoSuccess, wasiabi.ErrnoBadf, wasiabi.ErrnoBadmsg,
+			wasiabi.ErrnoFault, wasiabi.ErrnoInval, wasiabi.ErrnoMfile:
 		default:
 			t.Fatalf("function %d returned errno %d", i, errno)
 		}

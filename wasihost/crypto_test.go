@@ -11,7 +11,7 @@ import (
 	"github.com/tetratelabs/wazero/api"
 	"golang.org/x/crypto/chacha20poly1305"
 
-	"github.com/h3wasi/h3wasi/wasi/hostcrypto"
+	"github.com/h3wasi/h3wasi/internal/wasiabi"
 )
 
 // Guest memory layout of the crypto tests: key at 0, handle at 64, nonce
@@ -23,7 +23,7 @@ const (
 // refAEAD is the native AEAD the host results are compared with.
 func refAEAD(t testing.TB, suite uint32, key []byte) cipher.AEAD {
 	t.Helper()
-	if suite == hostcrypto.SuiteChaCha20Poly1305 {
+	if suite == wasiabi.SuiteChaCha20Poly1305 {
 		a, err := chacha20poly1305.New(key)
 		if err != nil {
 			t.Fatal(err)
@@ -54,7 +54,7 @@ func call(fn cryptoFunc, mod api.Module, args ...uint32) uint32 {
 func newKey(t testing.TB, tb *cryptoTable, mod api.Module, suite uint32, key []byte) uint32 {
 	t.Helper()
 	mod.Memory().Write(cKey, key)
-	if e := call(tb.aeadNew, mod, suite, cKey, uint32(len(key)), cHandle); e != hostcrypto.ErrnoSuccess {
+	if e := call(tb.aeadNew, mod, suite, cKey, uint32(len(key)), cHandle); e != wasiabi.ErrnoSuccess {
 		t.Fatalf("aead_new: errno %d", e)
 	}
 	h, _ := mod.Memory().ReadUint32Le(cHandle)
@@ -69,9 +69,9 @@ func TestCryptoSealOpenMatchesNative(t *testing.T) {
 		suite  uint32
 		keyLen int
 	}{
-		{"AES128GCM", hostcrypto.SuiteAES128GCM, 16},
-		{"AES256GCM", hostcrypto.SuiteAES256GCM, 32},
-		{"ChaCha20Poly1305", hostcrypto.SuiteChaCha20Poly1305, 32},
+		{"AES128GCM", wasiabi.SuiteAES128GCM, 16},
+		{"AES256GCM", wasiabi.SuiteAES256GCM, 32},
+		{"ChaCha20Poly1305", wasiabi.SuiteChaCha20Poly1305, 32},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -109,13 +109,13 @@ func TestCryptoSealOpenMatchesNative(t *testing.T) {
 			// A flipped bit fails authentication.
 			mem.Write(cPkt, want)
 			mem.WriteByte(cPkt+7, want[7]^1)
-			if e := call(tb.aeadOpen, mod, h, cNonce, cAD, uint32(len(ad)), cPkt, uint32(len(want)), cPkt); e != hostcrypto.ErrnoBadmsg {
+			if e := call(tb.aeadOpen, mod, h, cNonce, cAD, uint32(len(ad)), cPkt, uint32(len(want)), cPkt); e != wasiabi.ErrnoBadmsg {
 				t.Fatalf("aead_open of a corrupted packet: errno %d, want EBADMSG", e)
 			}
 			if e := call(tb.keyClose, mod, h); e != 0 {
 				t.Fatalf("key_close: errno %d", e)
 			}
-			if e := call(tb.aeadSeal, mod, h, cNonce, cAD, 0, cPkt, 0, cPkt); e != hostcrypto.ErrnoBadf {
+			if e := call(tb.aeadSeal, mod, h, cNonce, cAD, 0, cPkt, 0, cPkt); e != wasiabi.ErrnoBadf {
 				t.Fatalf("aead_seal after key_close: errno %d, want EBADF", e)
 			}
 		})
@@ -128,38 +128,38 @@ func TestCryptoBadArguments(t *testing.T) {
 	mod := newMemModule(t)
 	const memSize = 65536
 	tb := newCryptoTable(8)
-	h := newKey(t, tb, mod, hostcrypto.SuiteAES128GCM, make([]byte, 16))
+	h := newKey(t, tb, mod, wasiabi.SuiteAES128GCM, make([]byte, 16))
 	tests := []struct {
 		name string
 		fn   cryptoFunc
 		args []uint32
 		want uint32
 	}{
-		{"new: unknown suite", tb.aeadNew, []uint32{0x1304, cKey, 16, cHandle}, hostcrypto.ErrnoInval},
-		{"new: short key", tb.aeadNew, []uint32{hostcrypto.SuiteAES256GCM, cKey, 16, cHandle}, hostcrypto.ErrnoInval},
-		{"new: chacha key length", tb.aeadNew, []uint32{hostcrypto.SuiteChaCha20Poly1305, cKey, 16, cHandle}, hostcrypto.ErrnoInval},
-		{"new: key out of memory", tb.aeadNew, []uint32{hostcrypto.SuiteAES128GCM, memSize - 8, 16, cHandle}, hostcrypto.ErrnoFault},
-		{"new: key length wraps", tb.aeadNew, []uint32{hostcrypto.SuiteAES128GCM, 16, 0xfffffff8, cHandle}, hostcrypto.ErrnoFault},
-		{"new: handle out of memory", tb.aeadNew, []uint32{hostcrypto.SuiteAES128GCM, cKey, 16, memSize - 2}, hostcrypto.ErrnoFault},
-		{"seal: handle 0", tb.aeadSeal, []uint32{0, cNonce, cAD, 4, cPkt, 100, cPkt}, hostcrypto.ErrnoBadf},
-		{"seal: unknown handle", tb.aeadSeal, []uint32{99, cNonce, cAD, 4, cPkt, 100, cPkt}, hostcrypto.ErrnoBadf},
-		{"seal: huge handle", tb.aeadSeal, []uint32{0xffffffff, cNonce, cAD, 4, cPkt, 100, cPkt}, hostcrypto.ErrnoBadf},
-		{"seal: nonce out of memory", tb.aeadSeal, []uint32{h, memSize - 11, cAD, 4, cPkt, 100, cPkt}, hostcrypto.ErrnoFault},
-		{"seal: ad out of memory", tb.aeadSeal, []uint32{h, cNonce, memSize - 3, 4, cPkt, 100, cPkt}, hostcrypto.ErrnoFault},
-		{"seal: tag out of memory", tb.aeadSeal, []uint32{h, cNonce, cAD, 4, memSize - 100, 100, memSize - 100}, hostcrypto.ErrnoFault},
-		{"seal: length wraps", tb.aeadSeal, []uint32{h, cNonce, cAD, 4, cPkt, 0xfffffff8, cPkt}, hostcrypto.ErrnoFault},
-		{"seal: output overlaps input", tb.aeadSeal, []uint32{h, cNonce, cAD, 4, cPkt, 100, cPkt + 1}, hostcrypto.ErrnoInval},
-		{"seal: tag overlaps input", tb.aeadSeal, []uint32{h, cNonce, cAD, 4, cPkt, 100, cPkt - 110}, hostcrypto.ErrnoInval},
-		{"seal: output overlaps ad", tb.aeadSeal, []uint32{h, cNonce, cPkt + 110, 4, cPkt, 100, cPkt}, hostcrypto.ErrnoInval},
-		{"open: output overlaps ad", tb.aeadOpen, []uint32{h, cNonce, cPkt + 50, 4, cPkt, 100, cPkt}, hostcrypto.ErrnoInval},
-		{"seal: empty", tb.aeadSeal, []uint32{h, cNonce, 0, 0, 0, 0, cPkt}, hostcrypto.ErrnoSuccess},
-		{"open: shorter than the tag", tb.aeadOpen, []uint32{h, cNonce, cAD, 4, cPkt, 15, cPkt}, hostcrypto.ErrnoBadmsg},
-		{"open: short, unknown handle", tb.aeadOpen, []uint32{7, cNonce, cAD, 4, cPkt, 15, cPkt}, hostcrypto.ErrnoBadf},
-		{"open: input out of memory", tb.aeadOpen, []uint32{h, cNonce, cAD, 4, memSize - 50, 100, cPkt}, hostcrypto.ErrnoFault},
-		{"open: output overlaps input", tb.aeadOpen, []uint32{h, cNonce, cAD, 4, cPkt, 100, cPkt + 16}, hostcrypto.ErrnoInval},
-		{"open: not authentic", tb.aeadOpen, []uint32{h, cNonce, cAD, 4, cPkt, 100, cPkt}, hostcrypto.ErrnoBadmsg},
-		{"close: unknown handle", tb.keyClose, []uint32{5}, hostcrypto.ErrnoBadf},
-		{"close: handle 0", tb.keyClose, []uint32{0}, hostcrypto.ErrnoBadf},
+		{"new: unknown suite", tb.aeadNew, []uint32{0x1304, cKey, 16, cHandle}, wasiabi.ErrnoInval},
+		{"new: short key", tb.aeadNew, []uint32{wasiabi.SuiteAES256GCM, cKey, 16, cHandle}, wasiabi.ErrnoInval},
+		{"new: chacha key length", tb.aeadNew, []uint32{wasiabi.SuiteChaCha20Poly1305, cKey, 16, cHandle}, wasiabi.ErrnoInval},
+		{"new: key out of memory", tb.aeadNew, []uint32{wasiabi.SuiteAES128GCM, memSize - 8, 16, cHandle}, wasiabi.ErrnoFault},
+		{"new: key length wraps", tb.aeadNew, []uint32{wasiabi.SuiteAES128GCM, 16, 0xfffffff8, cHandle}, wasiabi.ErrnoFault},
+		{"new: handle out of memory", tb.aeadNew, []uint32{wasiabi.SuiteAES128GCM, cKey, 16, memSize - 2}, wasiabi.ErrnoFault},
+		{"seal: handle 0", tb.aeadSeal, []uint32{0, cNonce, cAD, 4, cPkt, 100, cPkt}, wasiabi.ErrnoBadf},
+		{"seal: unknown handle", tb.aeadSeal, []uint32{99, cNonce, cAD, 4, cPkt, 100, cPkt}, wasiabi.ErrnoBadf},
+		{"seal: huge handle", tb.aeadSeal, []uint32{0xffffffff, cNonce, cAD, 4, cPkt, 100, cPkt}, wasiabi.ErrnoBadf},
+		{"seal: nonce out of memory", tb.aeadSeal, []uint32{h, memSize - 11, cAD, 4, cPkt, 100, cPkt}, wasiabi.ErrnoFault},
+		{"seal: ad out of memory", tb.aeadSeal, []uint32{h, cNonce, memSize - 3, 4, cPkt, 100, cPkt}, wasiabi.ErrnoFault},
+		{"seal: tag out of memory", tb.aeadSeal, []uint32{h, cNonce, cAD, 4, memSize - 100, 100, memSize - 100}, wasiabi.ErrnoFault},
+		{"seal: length wraps", tb.aeadSeal, []uint32{h, cNonce, cAD, 4, cPkt, 0xfffffff8, cPkt}, wasiabi.ErrnoFault},
+		{"seal: output overlaps input", tb.aeadSeal, []uint32{h, cNonce, cAD, 4, cPkt, 100, cPkt + 1}, wasiabi.ErrnoInval},
+		{"seal: tag overlaps input", tb.aeadSeal, []uint32{h, cNonce, cAD, 4, cPkt, 100, cPkt - 110}, wasiabi.ErrnoInval},
+		{"seal: output overlaps ad", tb.aeadSeal, []uint32{h, cNonce, cPkt + 110, 4, cPkt, 100, cPkt}, wasiabi.ErrnoInval},
+		{"open: output overlaps ad", tb.aeadOpen, []uint32{h, cNonce, cPkt + 50, 4, cPkt, 100, cPkt}, wasiabi.ErrnoInval},
+		{"seal: empty", tb.aeadSeal, []uint32{h, cNonce, 0, 0, 0, 0, cPkt}, wasiabi.ErrnoSuccess},
+		{"open: shorter than the tag", tb.aeadOpen, []uint32{h, cNonce, cAD, 4, cPkt, 15, cPkt}, wasiabi.ErrnoBadmsg},
+		{"open: short, unknown handle", tb.aeadOpen, []uint32{7, cNonce, cAD, 4, cPkt, 15, cPkt}, wasiabi.ErrnoBadf},
+		{"open: input out of memory", tb.aeadOpen, []uint32{h, cNonce, cAD, 4, memSize - 50, 100, cPkt}, wasiabi.ErrnoFault},
+		{"open: output overlaps input", tb.aeadOpen, []uint32{h, cNonce, cAD, 4, cPkt, 100, cPkt + 16}, wasiabi.ErrnoInval},
+		{"open: not authentic", tb.aeadOpen, []uint32{h, cNonce, cAD, 4, cPkt, 100, cPkt}, wasiabi.ErrnoBadmsg},
+		{"close: unknown handle", tb.keyClose, []uint32{5}, wasiabi.ErrnoBadf},
+		{"close: handle 0", tb.keyClose, []uint32{0}, wasiabi.ErrnoBadf},
 	}
 	for _, tc := range tests {
 		if got := call(tc.fn, mod, tc.args...); got != tc.want {
@@ -174,11 +174,11 @@ func TestCryptoBlock(t *testing.T) {
 	tb := newCryptoTable(8)
 	key := bytes.Repeat([]byte{3}, 32)
 	mem.Write(cKey, key)
-	if e := call(tb.blockNew, mod, hostcrypto.SuiteAES256GCM, cKey, 32, cHandle); e != 0 {
+	if e := call(tb.blockNew, mod, wasiabi.SuiteAES256GCM, cKey, 32, cHandle); e != 0 {
 		t.Fatalf("block_new: errno %d", e)
 	}
 	h, _ := mem.ReadUint32Le(cHandle)
-	aead := newKey(t, tb, mod, hostcrypto.SuiteChaCha20Poly1305, key)
+	aead := newKey(t, tb, mod, wasiabi.SuiteChaCha20Poly1305, key)
 	ref, _ := aes.NewCipher(key)
 	sample := []byte("sixteen byte smp")
 	want := make([]byte, 16)
@@ -196,19 +196,19 @@ func TestCryptoBlock(t *testing.T) {
 		args []uint32
 		want uint32
 	}{
-		{"new: chacha key length", tb.blockNew, []uint32{hostcrypto.SuiteChaCha20Poly1305, cKey, 16, cHandle}, hostcrypto.ErrnoInval},
-		{"new: unknown suite", tb.blockNew, []uint32{0x1305, cKey, 16, cHandle}, hostcrypto.ErrnoInval},
-		{"new: key length", tb.blockNew, []uint32{hostcrypto.SuiteAES128GCM, cKey, 32, cHandle}, hostcrypto.ErrnoInval},
-		{"new: key out of memory", tb.blockNew, []uint32{hostcrypto.SuiteAES128GCM, 65530, 16, cHandle}, hostcrypto.ErrnoFault},
-		{"new: handle out of memory", tb.blockNew, []uint32{hostcrypto.SuiteAES128GCM, cKey, 16, 65535}, hostcrypto.ErrnoFault},
-		{"encrypt: AEAD handle", tb.blockEncrypt, []uint32{aead, cPkt, cPkt}, hostcrypto.ErrnoBadf},
-		{"encrypt: unknown handle", tb.blockEncrypt, []uint32{7, cPkt, cPkt}, hostcrypto.ErrnoBadf},
-		{"encrypt: out of memory", tb.blockEncrypt, []uint32{h, cPkt, 65530}, hostcrypto.ErrnoFault},
-		{"encrypt: overlap", tb.blockEncrypt, []uint32{h, cPkt, cPkt + 8}, hostcrypto.ErrnoInval},
-		{"seal: block handle", tb.aeadSeal, []uint32{h, cNonce, cAD, 0, cPkt, 0, cPkt}, hostcrypto.ErrnoBadf},
-		{"open: block handle", tb.aeadOpen, []uint32{h, cNonce, cAD, 0, cPkt, 0, cPkt}, hostcrypto.ErrnoBadf},
-		{"close", tb.keyClose, []uint32{h}, hostcrypto.ErrnoSuccess},
-		{"encrypt: closed handle", tb.blockEncrypt, []uint32{h, cPkt, cPkt}, hostcrypto.ErrnoBadf},
+		{"new: chacha key length", tb.blockNew, []uint32{wasiabi.SuiteChaCha20Poly1305, cKey, 16, cHandle}, wasiabi.ErrnoInval},
+		{"new: unknown suite", tb.blockNew, []uint32{0x1305, cKey, 16, cHandle}, wasiabi.ErrnoInval},
+		{"new: key length", tb.blockNew, []uint32{wasiabi.SuiteAES128GCM, cKey, 32, cHandle}, wasiabi.ErrnoInval},
+		{"new: key out of memory", tb.blockNew, []uint32{wasiabi.SuiteAES128GCM, 65530, 16, cHandle}, wasiabi.ErrnoFault},
+		{"new: handle out of memory", tb.blockNew, []uint32{wasiabi.SuiteAES128GCM, cKey, 16, 65535}, wasiabi.ErrnoFault},
+		{"encrypt: AEAD handle", tb.blockEncrypt, []uint32{aead, cPkt, cPkt}, wasiabi.ErrnoBadf},
+		{"encrypt: unknown handle", tb.blockEncrypt, []uint32{7, cPkt, cPkt}, wasiabi.ErrnoBadf},
+		{"encrypt: out of memory", tb.blockEncrypt, []uint32{h, cPkt, 65530}, wasiabi.ErrnoFault},
+		{"encrypt: overlap", tb.blockEncrypt, []uint32{h, cPkt, cPkt + 8}, wasiabi.ErrnoInval},
+		{"seal: block handle", tb.aeadSeal, []uint32{h, cNonce, cAD, 0, cPkt, 0, cPkt}, wasiabi.ErrnoBadf},
+		{"open: block handle", tb.aeadOpen, []uint32{h, cNonce, cAD, 0, cPkt, 0, cPkt}, wasiabi.ErrnoBadf},
+		{"close", tb.keyClose, []uint32{h}, wasiabi.ErrnoSuccess},
+		{"encrypt: closed handle", tb.blockEncrypt, []uint32{h, cPkt, cPkt}, wasiabi.ErrnoBadf},
 	}
 	for _, tc := range tests {
 		if got := call(tc.fn, mod, tc.args...); got != tc.want {
@@ -228,7 +228,7 @@ func TestCryptoChaChaBlock(t *testing.T) {
 		0x73, 0x57, 0x36, 0x85, 0x60, 0x85, 0x97, 0xd0, 0xef, 0xcb, 0x07, 0x6b, 0x0a, 0xb7, 0xa7, 0xa4}
 	sample := []byte{0x5e, 0x5c, 0xd5, 0x5c, 0x41, 0xf6, 0x90, 0x80, 0x57, 0x5d, 0x79, 0x99, 0xc2, 0x5a, 0x5b, 0xfb}
 	mem.Write(cKey, key)
-	if e := call(tb.blockNew, mod, hostcrypto.SuiteChaCha20Poly1305, cKey, 32, cHandle); e != 0 {
+	if e := call(tb.blockNew, mod, wasiabi.SuiteChaCha20Poly1305, cKey, 32, cHandle); e != 0 {
 		t.Fatalf("block_new: errno %d", e)
 	}
 	h, _ := mem.ReadUint32Le(cHandle)
@@ -256,18 +256,18 @@ func TestCryptoTableBounded(t *testing.T) {
 	key := make([]byte, 32)
 	var hs []uint32
 	for range 3 {
-		hs = append(hs, newKey(t, tb, mod, hostcrypto.SuiteChaCha20Poly1305, key))
+		hs = append(hs, newKey(t, tb, mod, wasiabi.SuiteChaCha20Poly1305, key))
 	}
-	if e := call(tb.aeadNew, mod, hostcrypto.SuiteChaCha20Poly1305, cKey, 32, cHandle); e != hostcrypto.ErrnoMfile {
+	if e := call(tb.aeadNew, mod, wasiabi.SuiteChaCha20Poly1305, cKey, 32, cHandle); e != wasiabi.ErrnoMfile {
 		t.Fatalf("aead_new on a full table: errno %d, want EMFILE", e)
 	}
 	if e := call(tb.keyClose, mod, hs[1]); e != 0 {
 		t.Fatalf("key_close: errno %d", e)
 	}
-	if e := call(tb.keyClose, mod, hs[1]); e != hostcrypto.ErrnoBadf {
+	if e := call(tb.keyClose, mod, hs[1]); e != wasiabi.ErrnoBadf {
 		t.Fatalf("second key_close: errno %d, want EBADF", e)
 	}
-	if h := newKey(t, tb, mod, hostcrypto.SuiteChaCha20Poly1305, key); h != hs[1] || tb.open != 3 {
+	if h := newKey(t, tb, mod, wasiabi.SuiteChaCha20Poly1305, key); h != hs[1] || tb.open != 3 {
 		t.Fatalf("freed handle not reused: got %d, want %d (%d open)", h, hs[1], tb.open)
 	}
 	tb.closeAll()
@@ -279,7 +279,7 @@ func TestCryptoTableBounded(t *testing.T) {
 func TestCryptoZeroAllocs(t *testing.T) {
 	mod := newMemModule(t)
 	tb := newCryptoTable(8)
-	h := newKey(t, tb, mod, hostcrypto.SuiteAES128GCM, make([]byte, 16))
+	h := newKey(t, tb, mod, wasiabi.SuiteAES128GCM, make([]byte, 16))
 	var seal, open [7]uint64
 	for i, v := range []uint32{h, cNonce, cAD, 13, cPkt, 1200, cPkt} {
 		seal[i] = uint64(v)
@@ -306,7 +306,7 @@ func cryptoModule(name string, nparams int) []byte {
 		typ = append(typ, 0x7f)
 	}
 	typ = append(typ, 1, 0x7f)
-	imp := append([]byte{1}, vec([]byte(hostcrypto.ModuleName))...)
+	imp := append([]byte{1}, vec([]byte(wasiabi.ModuleCrypto))...)
 	imp = append(imp, vec([]byte(name))...)
 	imp = append(imp, 0x00, 0x00) // func, type 0
 	mod := []byte{0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00}
@@ -336,7 +336,7 @@ func TestCryptoImports(t *testing.T) {
 				}
 				return
 			}
-			if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !strings.Contains(err.Error(), "h3wasi_hostcrypto") {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !strings.Contains(err.Error(), "h3wasi_offload") {
 				t.Fatalf("Run: %v, want an error naming %q and the build tag", err, tc.wantErr)
 			}
 		})
@@ -352,8 +352,8 @@ func BenchmarkCryptoSealOpen(b *testing.B) {
 		suite  uint32
 		keyLen int
 	}{
-		{"AES128GCM", hostcrypto.SuiteAES128GCM, 16},
-		{"ChaCha20Poly1305", hostcrypto.SuiteChaCha20Poly1305, 32},
+		{"AES128GCM", wasiabi.SuiteAES128GCM, 16},
+		{"ChaCha20Poly1305", wasiabi.SuiteChaCha20Poly1305, 32},
 	} {
 		b.Run(s.name, func(b *testing.B) {
 			tb := newCryptoTable(8)

@@ -24,13 +24,13 @@
 // found empty becomes readable. On Linux the host replaces wazero's
 // poll_oneoff with one that sleeps in ppoll(2) on those sockets and the
 // pipe, with nanosecond timeouts; elsewhere a goroutine per socket watches
-// it. The environment variable wasi.WakeEnv tells the module which
-// mechanism it has.
+// it. The environment variable H3WASI_SOCKET_WAKE=stdin tells the module
+// that it has the doorbell.
 //
 // # Host crypto
 //
 // Every module also gets the host module "h3wasi_crypto", with which a guest
-// built with -tags h3wasi_hostcrypto (package wasi/hostcrypto) seals and
+// built with -tags h3wasi_offload (package wasi/hostcrypto) seals and
 // opens its QUIC packets and computes header-protection masks natively: one
 // host call per packet instead of tens of microseconds of pure-Go AEAD in
 // the guest. Keys live in a bounded per-module table, cleared when the module
@@ -40,13 +40,24 @@
 //
 // # Segmented sends
 //
-// Every module also gets the host module "h3wasi_sock" (wasi.ExtModuleName)
-// with send_segments: a run of up to 64 equal-sized datagrams to one
+// Every module also gets the host module "h3wasi_sock" with
+// send_segments: a run of up to 64 equal-sized datagrams to one
 // address in one host call, which leaves as one UDP_SEGMENT sendmsg on
 // Linux (one sendto per datagram elsewhere). Package wasi uses it when built
-// with -tags h3wasi_hostcrypto, and quic.Transport hands it whole runs: a
+// with -tags h3wasi_offload, and quic.Transport hands it whole runs: a
 // host call and a system call per datagram were about a fifth of a QUIC
 // sender's time in WebAssembly. The host sets H3WASI_SEGMENTS=1.
+//
+// # Offload build tag
+//
+// Guests opt into both offloads with the build tag h3wasi_offload (for
+// example GOOS=wasip1 GOARCH=wasm go build -tags h3wasi_offload). The
+// older tag name h3wasi_hostcrypto is an alias for it and keeps working.
+// A module built with the tag runs only under wasihost; one built without
+// it runs on any wasip1 host with the WasmEdge socket extension.
+//
+// The functions, numbers and record layouts of the ABI are defined once,
+// for the guest packages and this one, in internal/wasiabi.
 //
 // # Trusted modules
 //

@@ -10,7 +10,7 @@ import (
 
 	"github.com/tetratelabs/wazero/api"
 
-	"github.com/h3wasi/h3wasi/wasi"
+	"github.com/h3wasi/h3wasi/internal/wasiabi"
 )
 
 // maxDatagram is the largest UDP payload; it bounds the host's scratch
@@ -20,17 +20,17 @@ const maxDatagram = 65535
 // sock_open(af, socktype, *fd)
 func (t *table) sockOpen(mod api.Module, p []uint32) uint32 {
 	af, typ, fdOut := p[0], p[1], p[2]
-	if typ != wasi.SockDgram && typ != wasi.SockAny {
-		return errnoProtonosupport
+	if typ != wasiabi.SockDgram && typ != wasiabi.SockAny {
+		return wasiabi.ErrnoProtonosupport
 	}
-	if af != wasi.AFInet4 && af != wasi.AFInet6 {
-		return errnoAfnosupport
+	if af != wasiabi.AFInet4 && af != wasiabi.AFInet6 {
+		return wasiabi.ErrnoAfnosupport
 	}
 	if _, ok := mod.Memory().Read(fdOut, 4); !ok {
-		return errnoFault
+		return wasiabi.ErrnoFault
 	}
-	s, errno := t.open(af == wasi.AFInet6)
-	if errno != errnoSuccess {
+	s, errno := t.open(af == wasiabi.AFInet6)
+	if errno != wasiabi.ErrnoSuccess {
 		return errno
 	}
 	return writeU32(mod.Memory(), fdOut, uint32(s.fd))
@@ -40,10 +40,10 @@ func (t *table) sockOpen(mod api.Module, p []uint32) uint32 {
 func (t *table) sockBind(mod api.Module, p []uint32) uint32 {
 	s := t.get(int32(p[0]))
 	if s == nil {
-		return errnoBadf
+		return wasiabi.ErrnoBadf
 	}
 	ap, errno := readAddr(mod.Memory(), p[1], p[2])
-	if errno != errnoSuccess {
+	if errno != wasiabi.ErrnoSuccess {
 		return errno
 	}
 	return t.bind(s, ap)
@@ -53,15 +53,15 @@ func (t *table) sockBind(mod api.Module, p []uint32) uint32 {
 func (t *table) sockSendTo(mod api.Module, p []uint32) uint32 {
 	s := t.get(int32(p[0]))
 	if s == nil {
-		return errnoBadf
+		return wasiabi.ErrnoBadf
 	}
 	mem := mod.Memory()
 	to, errno := t.sendTarget(s, mem, p[3], p[4])
-	if errno != errnoSuccess {
+	if errno != wasiabi.ErrnoSuccess {
 		return errno
 	}
 	bufs, errno := iovecs(mem, p[1], p[2], t.iovs[:0])
-	if errno != errnoSuccess {
+	if errno != wasiabi.ErrnoSuccess {
 		return errno
 	}
 	t.iovs = bufs[:0]
@@ -74,7 +74,7 @@ func (t *table) sockSendTo(mod api.Module, p []uint32) uint32 {
 			size += len(x)
 		}
 		if size > maxDatagram {
-			return errnoMsgsize
+			return wasiabi.ErrnoMsgsize
 		}
 		b = t.scratch[:0]
 		for _, x := range bufs {
@@ -94,15 +94,15 @@ func (t *table) sockSendTo(mod api.Module, p []uint32) uint32 {
 // binds the socket first if the guest has not.
 func (t *table) sendTarget(s *socket, mem api.Memory, rec, port uint32) (netip.AddrPort, uint32) {
 	to, errno := readAddr(mem, rec, port)
-	if errno != errnoSuccess {
+	if errno != wasiabi.ErrnoSuccess {
 		return to, errno
 	}
 	if s.v6 != to.Addr().Is6() {
-		return to, errnoAfnosupport
+		return to, wasiabi.ErrnoAfnosupport
 	}
 	if to != s.lastDst {
 		if !t.policy.sendAllowed(to) {
-			return to, errnoNotcapable
+			return to, wasiabi.ErrnoNotcapable
 		}
 		s.lastDst = to
 	}
@@ -113,16 +113,16 @@ func (t *table) sendTarget(s *socket, mem api.Memory, rec, port uint32) (netip.A
 func (t *table) sockRecvFrom(mod api.Module, p []uint32) uint32 {
 	s := t.get(int32(p[0]))
 	if s == nil {
-		return errnoBadf
+		return wasiabi.ErrnoBadf
 	}
 	mem := mod.Memory()
 	bufs, errno := iovecs(mem, p[1], p[2], t.iovs[:0])
-	if errno != errnoSuccess {
+	if errno != wasiabi.ErrnoSuccess {
 		return errno
 	}
 	t.iovs = bufs[:0]
 	if !s.bound {
-		return errnoAgain // nothing can arrive before a bind
+		return wasiabi.ErrnoAgain // nothing can arrive before a bind
 	}
 	var b []byte
 	if len(bufs) == 1 {
@@ -141,7 +141,7 @@ func (t *table) sockRecvFrom(mod api.Module, p []uint32) uint32 {
 	n, from, err := s.h.recvFrom(b)
 	if err != nil {
 		errno := toErrno(err)
-		if errno == errnoAgain {
+		if errno == wasiabi.ErrnoAgain {
 			s.wanted = true
 			select {
 			case s.want <- struct{}{}: // the watcher rings when data comes
@@ -156,13 +156,13 @@ func (t *table) sockRecvFrom(mod api.Module, p []uint32) uint32 {
 			rest = rest[copy(x, rest):]
 		}
 	}
-	if errno := writeAddr(mem, p[3], from.Addr()); errno != errnoSuccess {
+	if errno := writeAddr(mem, p[3], from.Addr()); errno != wasiabi.ErrnoSuccess {
 		return errno
 	}
-	if errno := writeU16(mem, p[5], from.Port()); errno != errnoSuccess {
+	if errno := writeU16(mem, p[5], from.Port()); errno != wasiabi.ErrnoSuccess {
 		return errno
 	}
-	if errno := writeU16(mem, p[7], 0); errno != errnoSuccess {
+	if errno := writeU16(mem, p[7], 0); errno != wasiabi.ErrnoSuccess {
 		return errno
 	}
 	return writeU32(mem, p[6], uint32(n))
@@ -172,7 +172,7 @@ func (t *table) sockRecvFrom(mod api.Module, p []uint32) uint32 {
 func (t *table) sockGetlocaladdr(mod api.Module, p []uint32) uint32 {
 	s := t.get(int32(p[0]))
 	if s == nil {
-		return errnoBadf
+		return wasiabi.ErrnoBadf
 	}
 	var la netip.AddrPort
 	if s.bound {
@@ -185,7 +185,7 @@ func (t *table) sockGetlocaladdr(mod api.Module, p []uint32) uint32 {
 	} else {
 		la = netip.AddrPortFrom(netip.IPv4Unspecified(), 0)
 	}
-	if errno := writeAddr(mod.Memory(), p[1], la.Addr()); errno != errnoSuccess {
+	if errno := writeAddr(mod.Memory(), p[1], la.Addr()); errno != wasiabi.ErrnoSuccess {
 		return errno
 	}
 	return writeU32(mod.Memory(), p[2], uint32(la.Port()))
@@ -195,48 +195,48 @@ func (t *table) sockGetlocaladdr(mod api.Module, p []uint32) uint32 {
 func (t *table) sockSetsockopt(mod api.Module, p []uint32) uint32 {
 	s := t.get(int32(p[0]))
 	if s == nil {
-		return errnoBadf
+		return wasiabi.ErrnoBadf
 	}
-	if p[1] != wasi.SolSocket || p[4] != 4 {
-		return errnoNoprotoopt
+	if p[1] != wasiabi.SolSocket || p[4] != 4 {
+		return wasiabi.ErrnoNoprotoopt
 	}
 	v, ok := mod.Memory().ReadUint32Le(p[3])
 	if !ok {
-		return errnoFault
+		return wasiabi.ErrnoFault
 	}
 	var err error
 	switch p[2] {
-	case wasi.SoRcvbuf, wasi.SoSndbuf:
+	case wasiabi.SoRcvbuf, wasiabi.SoSndbuf:
 		err = s.h.setBuffer(int(p[2]), int(int32(v)))
-	case wasi.SoReuseaddr:
+	case wasiabi.SoReuseaddr:
 		err = s.h.setReuseAddr(int(int32(v)))
 	default:
-		return errnoNoprotoopt
+		return wasiabi.ErrnoNoprotoopt
 	}
 	if err != nil {
 		return toErrno(err)
 	}
-	return errnoSuccess
+	return wasiabi.ErrnoSuccess
 }
 
 // sock_getsockopt(fd, level, name, *value, *value_len)
 func (t *table) sockGetsockopt(mod api.Module, p []uint32) uint32 {
 	if t.get(int32(p[0])) == nil {
-		return errnoBadf
+		return wasiabi.ErrnoBadf
 	}
-	if p[1] != wasi.SolSocket {
-		return errnoNoprotoopt
+	if p[1] != wasiabi.SolSocket {
+		return wasiabi.ErrnoNoprotoopt
 	}
 	var v uint32
 	switch p[2] {
-	case wasi.SoType:
-		v = wasi.SockDgram
-	case wasi.SoError:
+	case wasiabi.SoType:
+		v = wasiabi.SockDgram
+	case wasiabi.SoError:
 		v = 0
 	default:
-		return errnoNoprotoopt
+		return wasiabi.ErrnoNoprotoopt
 	}
-	if errno := writeU32(mod.Memory(), p[3], v); errno != errnoSuccess {
+	if errno := writeU32(mod.Memory(), p[3], v); errno != wasiabi.ErrnoSuccess {
 		return errno
 	}
 	return writeU32(mod.Memory(), p[4], 4)
@@ -249,8 +249,8 @@ func (t *table) sockShutdown(_ api.Module, p []uint32) uint32 {
 	return t.close(int32(p[0]))
 }
 
-func (t *table) sockNotconn(api.Module, []uint32) uint32 { return errnoNotconn }
-func (t *table) sockNotsup(api.Module, []uint32) uint32  { return errnoNotsup }
+func (t *table) sockNotconn(api.Module, []uint32) uint32 { return wasiabi.ErrnoNotconn }
+func (t *table) sockNotsup(api.Module, []uint32) uint32  { return wasiabi.ErrnoNotsup }
 
 // sock_getaddrinfo(*node, node_len, *service, service_len, *hints, *res, max_res, *res_len)
 //
@@ -260,18 +260,18 @@ func (t *table) sockNotsup(api.Module, []uint32) uint32  { return errnoNotsup }
 func (t *table) sockGetaddrinfo(mod api.Module, p []uint32) uint32 {
 	mem := mod.Memory()
 	node, ok := mem.Read(p[0], p[1])
-	if !ok || p[1] > 255 {
-		return errnoFault
+	if !ok || p[1] > wasiabi.MaxNodeLen {
+		return wasiabi.ErrnoFault
 	}
 	service, ok := mem.Read(p[2], p[3])
-	if !ok || p[3] > 32 {
-		return errnoFault
+	if !ok || p[3] > wasiabi.MaxServiceLen {
+		return wasiabi.ErrnoFault
 	}
-	family := uint8(wasi.AFUnspec)
+	family := uint8(wasiabi.AFUnspec)
 	if p[4] != 0 {
-		f, ok := mem.ReadByte(p[4] + 2)
+		f, ok := mem.ReadByte(p[4] + wasiabi.AddrinfoFamily)
 		if !ok {
-			return errnoFault
+			return wasiabi.ErrnoFault
 		}
 		family = f
 	}
@@ -279,28 +279,28 @@ func (t *table) sockGetaddrinfo(mod api.Module, p []uint32) uint32 {
 	if len(service) > 0 {
 		var err error
 		if port, err = strconv.ParseUint(string(service), 10, 16); err != nil {
-			return errnoInval
+			return wasiabi.ErrnoInval
 		}
 	}
 	ips, errno := t.lookup(string(node), family)
-	if errno != errnoSuccess {
+	if errno != wasiabi.ErrnoSuccess {
 		return errno
 	}
 	cur, ok := mem.ReadUint32Le(p[5])
 	if !ok {
-		return errnoFault
+		return wasiabi.ErrnoFault
 	}
 	n := uint32(0)
 	for _, ip := range ips {
 		if n >= p[6] || cur == 0 {
 			break
 		}
-		if errno := writeAddrinfo(mem, cur, ip, uint16(port)); errno != errnoSuccess {
+		if errno := writeAddrinfo(mem, cur, ip, uint16(port)); errno != wasiabi.ErrnoSuccess {
 			return errno
 		}
 		n++
-		if cur, ok = mem.ReadUint32Le(cur + 24); !ok {
-			return errnoFault
+		if cur, ok = mem.ReadUint32Le(cur + wasiabi.AddrinfoNext); !ok {
+			return wasiabi.ErrnoFault
 		}
 	}
 	return writeU32(mem, p[7], n)
@@ -315,52 +315,52 @@ func (t *table) lookup(name string, family uint8) ([]netip.Addr, uint32) {
 		ips = []netip.Addr{netip.AddrFrom4([4]byte{127, 0, 0, 1}), netip.IPv6Loopback()}
 	} else {
 		if !t.policy.Lookup {
-			return nil, errnoNotcapable
+			return nil, wasiabi.ErrnoNotcapable
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		var err error
 		if ips, err = net.DefaultResolver.LookupNetIP(ctx, "ip", name); err != nil {
-			return nil, errnoNoent
+			return nil, wasiabi.ErrnoNoent
 		}
 	}
 	out := ips[:0]
 	for _, ip := range ips {
 		ip = ip.Unmap()
-		if family == wasi.AFInet4 && !ip.Is4() || family == wasi.AFInet6 && !ip.Is6() {
+		if family == wasiabi.AFInet4 && !ip.Is4() || family == wasiabi.AFInet6 && !ip.Is6() {
 			continue
 		}
 		out = append(out, ip)
 	}
 	if len(out) == 0 {
-		return nil, errnoNoent
+		return nil, wasiabi.ErrnoNoent
 	}
-	return out, errnoSuccess
+	return out, wasiabi.ErrnoSuccess
 }
 
 func writeAddrinfo(mem api.Memory, ai uint32, ip netip.Addr, port uint16) uint32 {
-	rec, ok := mem.Read(ai, wasi.AddrinfoSize)
+	rec, ok := mem.Read(ai, wasiabi.AddrinfoSize)
 	if !ok {
-		return errnoFault
+		return wasiabi.ErrnoFault
 	}
-	family := uint8(wasi.AFInet4)
+	family := uint8(wasiabi.AFInet4)
 	if ip.Is6() {
-		family = wasi.AFInet6
+		family = wasiabi.AFInet6
 	}
-	rec[2] = family
-	rec[3] = wasi.SockDgram
-	binary.LittleEndian.PutUint32(rec[4:], 17) // IPPROTO_UDP
-	binary.LittleEndian.PutUint32(rec[8:], wasi.SockaddrSize)
-	sa, ok := mem.Read(binary.LittleEndian.Uint32(rec[12:]), wasi.SockaddrSize)
+	rec[wasiabi.AddrinfoFamily] = family
+	rec[wasiabi.AddrinfoSocktype] = wasiabi.SockDgram
+	binary.LittleEndian.PutUint32(rec[wasiabi.AddrinfoProtocol:], wasiabi.IPProtoUDP)
+	binary.LittleEndian.PutUint32(rec[wasiabi.AddrinfoAddrlen:], wasiabi.SockaddrSize)
+	sa, ok := mem.Read(binary.LittleEndian.Uint32(rec[wasiabi.AddrinfoAddr:]), wasiabi.SockaddrSize)
 	if !ok {
-		return errnoFault
+		return wasiabi.ErrnoFault
 	}
-	sa[0] = family
-	data, ok := mem.Read(binary.LittleEndian.Uint32(sa[8:]), binary.LittleEndian.Uint32(sa[4:]))
+	sa[wasiabi.SockaddrFamily] = family
+	data, ok := mem.Read(binary.LittleEndian.Uint32(sa[wasiabi.SockaddrData:]), binary.LittleEndian.Uint32(sa[wasiabi.SockaddrDataLen:]))
 	if !ok || len(data) < 2+ip.BitLen()/8 {
-		return errnoFault
+		return wasiabi.ErrnoFault
 	}
 	binary.BigEndian.PutUint16(data, port)
 	copy(data[2:], ip.AsSlice())
-	return errnoSuccess
+	return wasiabi.ErrnoSuccess
 }

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"net/netip"
 	"os"
+
+	"github.com/h3wasi/h3wasi/internal/wasiabi"
 )
 
 // doorbellSupported says whether this platform gives modules sockets and
@@ -32,7 +34,7 @@ func (*hostSocket) setBuffer(int, int) error { return errNoSockets }
 func (*hostSocket) setReuseAddr(int) error   { return errNoSockets }
 func (*hostSocket) watch() error             { return errNoSockets }
 func (*hostSocket) close() error             { return nil }
-func toErrno(error) uint32                   { return errnoNosys }
+func toErrno(error) uint32                   { return wasiabi.ErrnoNosys }
 
 func rawNonblock(*os.File) (int, error) { return -1, errNoSockets }
 func writeByte(int, byte)               {}

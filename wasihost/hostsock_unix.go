@@ -9,7 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/h3wasi/h3wasi/wasi"
+	"github.com/h3wasi/h3wasi/internal/wasiabi"
 )
 
 // doorbellSupported says whether this platform gives modules sockets and
@@ -120,7 +120,7 @@ func (s *hostSocket) sendTo(b []byte, to netip.AddrPort) (int, error) {
 
 func (s *hostSocket) setBuffer(name int, v int) error {
 	opt := unix.SO_RCVBUF
-	if name == wasi.SoSndbuf {
+	if name == wasiabi.SoSndbuf {
 		opt = unix.SO_SNDBUF
 	}
 	return unix.SetsockoptInt(s.fd, unix.SOL_SOCKET, opt, v)
@@ -149,45 +149,45 @@ func (s *hostSocket) close() error {
 func toErrno(err error) uint32 {
 	errno, ok := err.(syscall.Errno)
 	if !ok {
-		return errnoIO
+		return wasiabi.ErrnoIO
 	}
 	switch errno {
 	case syscall.EAGAIN:
-		return errnoAgain
+		return wasiabi.ErrnoAgain
 	case syscall.EACCES:
-		return errnoAcces
+		return wasiabi.ErrnoAcces
 	case syscall.EPERM:
-		return errnoPerm
+		return wasiabi.ErrnoPerm
 	case syscall.EADDRINUSE:
-		return errnoAddrinuse
+		return wasiabi.ErrnoAddrinuse
 	case syscall.EADDRNOTAVAIL:
-		return errnoAddrnotavail
+		return wasiabi.ErrnoAddrnotavail
 	case syscall.EAFNOSUPPORT:
-		return errnoAfnosupport
+		return wasiabi.ErrnoAfnosupport
 	case syscall.ECONNREFUSED:
-		return errnoConnrefused
+		return wasiabi.ErrnoConnrefused
 	case syscall.EHOSTUNREACH:
-		return errnoHostunreach
+		return wasiabi.ErrnoHostunreach
 	case syscall.ENETUNREACH:
-		return errnoNetunreach
+		return wasiabi.ErrnoNetunreach
 	case syscall.ENETDOWN:
-		return errnoNetdown
+		return wasiabi.ErrnoNetdown
 	case syscall.EMSGSIZE:
-		return errnoMsgsize
+		return wasiabi.ErrnoMsgsize
 	case syscall.ENOBUFS:
-		return errnoNobufs
+		return wasiabi.ErrnoNobufs
 	case syscall.ENOMEM:
-		return errnoNomem
+		return wasiabi.ErrnoNomem
 	case syscall.EINVAL:
-		return errnoInval
+		return wasiabi.ErrnoInval
 	case syscall.EMFILE, syscall.ENFILE:
-		return errnoMfile
+		return wasiabi.ErrnoMfile
 	case syscall.EINTR:
-		return errnoIntr
+		return wasiabi.ErrnoIntr
 	case syscall.ENOPROTOOPT:
-		return errnoNoprotoopt
+		return wasiabi.ErrnoNoprotoopt
 	}
-	return errnoIO
+	return wasiabi.ErrnoIO
 }
 
 // rawNonblock returns f's descriptor in non-blocking mode, for writeByte.

@@ -5,6 +5,8 @@ package wasihost
 import (
 	"encoding/binary"
 	"testing"
+
+	"github.com/h3wasi/h3wasi/internal/wasiabi"
 )
 
 // FuzzPollOneoff feeds arbitrary subscriptions to the poll_oneoff
@@ -42,7 +44,7 @@ func FuzzPollOneoff(f *testing.F) {
 		tb := newTable(Policy{}, 4, nil)
 		tb.bell = bell
 		defer tb.closeAll()
-		if s, errno := tb.open(false); errno == errnoSuccess {
+		if s, errno := tb.open(false); errno == wasiabi.ErrnoSuccess {
 			s.wanted = true
 		}
 		if errno := tb.pollOneoff(mod, in%70000, out%70000, n%300, nevents%70000); errno > 76 {

@@ -10,6 +10,8 @@ import (
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"golang.org/x/sys/unix"
+
+	"github.com/h3wasi/h3wasi/internal/wasiabi"
 )
 
 // inlinePoll says that this platform replaces wazero's poll_oneoff, so
@@ -51,13 +53,13 @@ func (t *table) exportPoll(b wazero.HostModuleBuilder) {
 // does for non-blocking files.
 func (t *table) pollOneoff(mod api.Module, in, out, n, nevents uint32) uint32 {
 	if n == 0 || n > maxPollEvents {
-		return errnoInval
+		return wasiabi.ErrnoInval
 	}
 	mem := mod.Memory()
 	subs, ok1 := mem.Read(in, n*subSize)
 	evs, ok2 := mem.Read(out, n*eventSize)
 	if !ok1 || !ok2 {
-		return errnoFault
+		return wasiabi.ErrnoFault
 	}
 	clear(evs)
 	timeout := int64(-1) // nanoseconds; -1: none
@@ -76,7 +78,7 @@ func (t *table) pollOneoff(mod api.Module, in, out, n, nevents uint32) uint32 {
 		switch s[8] {
 		case eventClock:
 			if binary.LittleEndian.Uint16(s[40:])&clockAbstime != 0 {
-				emit(i, eventClock, errnoNotsup)
+				emit(i, eventClock, wasiabi.ErrnoNotsup)
 				continue
 			}
 			d := int64(min(binary.LittleEndian.Uint64(s[24:]), 1<<62))
@@ -93,7 +95,7 @@ func (t *table) pollOneoff(mod api.Module, in, out, n, nevents uint32) uint32 {
 		case eventFdWrite:
 			emit(i, eventFdWrite, 0)
 		default:
-			return errnoInval
+			return wasiabi.ErrnoInval
 		}
 	}
 	if count > 0 {
@@ -110,9 +112,9 @@ func (t *table) pollOneoff(mod api.Module, in, out, n, nevents uint32) uint32 {
 		}
 	}
 	if !mem.WriteUint32Le(nevents, count) {
-		return errnoFault
+		return wasiabi.ErrnoFault
 	}
-	return errnoSuccess
+	return wasiabi.ErrnoSuccess
 }
 
 // wait sleeps up to timeout (ns, -1: forever) until the doorbell pipe has

@@ -13,8 +13,7 @@ import (
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 	"github.com/tetratelabs/wazero/sys"
 
-	"github.com/h3wasi/h3wasi/wasi"
-	"github.com/h3wasi/h3wasi/wasi/hostcrypto"
+	"github.com/h3wasi/h3wasi/internal/wasiabi"
 )
 
 // Defaults of Config.
@@ -29,7 +28,8 @@ type Config struct {
 	// (default "module").
 	Args []string
 	// Env lists the module's environment as "KEY=value" strings. The
-	// host adds wasi.WakeEnv.
+	// host sets H3WASI_SOCKET_WAKE, H3WASI_HOSTCRYPTO and H3WASI_SEGMENTS
+	// itself (see the package doc), in place of any values given here.
 	Env []string
 	// Stdout and Stderr receive the module's output; nil discards it.
 	// The module's stdin is reserved for the socket doorbell.
@@ -120,7 +120,7 @@ func Start(ctx context.Context, wasm []byte, cfg Config) (*Process, error) {
 		ring = bell.ring
 	}
 	p := &Process{table: newTable(cfg.Policy, max, ring), done: make(chan struct{}),
-		crypto: newCryptoTable(hostcrypto.MaxKeys), stop: new(stopFlag)}
+		crypto: newCryptoTable(wasiabi.MaxKeys), stop: new(stopFlag)}
 	p.table.stop, p.crypto.stop = p.stop, p.stop
 	if err := p.instantiateHostModules(ctx, r, bell); err != nil {
 		bell.close()
@@ -160,7 +160,7 @@ func Start(ctx context.Context, wasm []byte, cfg Config) (*Process, error) {
 }
 
 // instantiateHostModules builds what the module may import: the segmented
-// sends (wasi.ExtModuleName), host crypto, and wazero's WASI with the socket
+// sends (wasiabi.ModuleSock), host crypto, and wazero's WASI with the socket
 // functions, a clock that checks for a stop and, on Linux, a poll_oneoff that
 // waits on the sockets.
 func (p *Process) instantiateHostModules(ctx context.Context, r wazero.Runtime, bell *doorbell) error {
@@ -248,17 +248,17 @@ func moduleConfig(cfg Config, bell *doorbell) wazero.ModuleConfig {
 	mc = mc.WithFSConfig(fs)
 	for _, kv := range cfg.Env {
 		// wazero keeps the last value of a repeated key, as os/exec does.
-		if k, v, ok := cutEnv(kv); ok && k != wasi.WakeEnv && k != hostcrypto.EnvVar && k != wasi.SegmentsEnv {
+		if k, v, ok := cutEnv(kv); ok && k != wasiabi.WakeEnv && k != wasiabi.CryptoEnv && k != wasiabi.SegmentsEnv {
 			mc = mc.WithEnv(k, v)
 		}
 	}
 	// Host crypto offload (package wasi/hostcrypto) and segmented sends
 	// are always offered.
-	mc = mc.WithEnv(hostcrypto.EnvVar, hostcrypto.ABIVersion).WithEnv(wasi.SegmentsEnv, wasi.SegmentsABIVersion)
+	mc = mc.WithEnv(wasiabi.CryptoEnv, wasiabi.CryptoVersion).WithEnv(wasiabi.SegmentsEnv, wasiabi.SegmentsVersion)
 	if bell != nil {
-		mc = mc.WithStdin(bell.r).WithEnv(wasi.WakeEnv, wasi.WakeStdin)
+		mc = mc.WithStdin(bell.r).WithEnv(wasiabi.WakeEnv, wasiabi.WakeStdin)
 	} else {
-		mc = mc.WithEnv(wasi.WakeEnv, wasi.WakePoll)
+		mc = mc.WithEnv(wasiabi.WakeEnv, wasiabi.WakePoll)
 	}
 	return mc
 }

@@ -8,10 +8,10 @@ import (
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 
-	"github.com/h3wasi/h3wasi/wasi"
+	"github.com/h3wasi/h3wasi/internal/wasiabi"
 )
 
-// Segmented sends (wasi.ExtModuleName's send_segments): a guest hands over a
+// Segmented sends (wasiabi.ModuleSock's send_segments): a guest hands over a
 // run of equal-sized datagrams to one address in one call. On Linux the run
 // leaves in one UDP_SEGMENT sendmsg; elsewhere, or where the kernel refuses
 // segmentation, one sendto per datagram, still saving the guest a host call
@@ -24,10 +24,10 @@ const (
 	maxSegmentsLen = 65000
 )
 
-// exportSegments builds the wasi.ExtModuleName host module in r.
+// exportSegments builds the wasiabi.ModuleSock host module in r.
 func (t *table) exportSegments(ctx context.Context, r wazero.Runtime) error {
-	b := r.NewHostModuleBuilder(wasi.ExtModuleName)
-	t.exportFuncs(b, []hostExport{{"send_segments", 7, t.sendSegments}})
+	b := r.NewHostModuleBuilder(wasiabi.ModuleSock)
+	t.exportFuncs(b, []hostExport{{wasiabi.SendSegments, t.sendSegments}})
 	_, err := b.Instantiate(ctx)
 	return err
 }
@@ -36,20 +36,20 @@ func (t *table) exportSegments(ctx context.Context, r wazero.Runtime) error {
 func (t *table) sendSegments(mod api.Module, p []uint32) uint32 {
 	s := t.get(int32(p[0]))
 	if s == nil {
-		return errnoBadf
+		return wasiabi.ErrnoBadf
 	}
 	seg := int(p[3])
 	if seg == 0 || seg > maxDatagram {
-		return errnoInval
+		return wasiabi.ErrnoInval
 	}
 	mem := mod.Memory()
 	to, errno := t.sendTarget(s, mem, p[4], p[5])
-	if errno != errnoSuccess {
+	if errno != wasiabi.ErrnoSuccess {
 		return errno
 	}
 	b, ok := mem.Read(p[1], p[2]) // straight from guest memory: no copy
 	if !ok {
-		return errnoFault
+		return wasiabi.ErrnoFault
 	}
 	sent, err := s.h.sendRuns(b, seg, to)
 	if err != nil && sent == 0 {

@@ -3,6 +3,8 @@ package wasihost
 import (
 	"net/netip"
 	"sync"
+
+	"github.com/h3wasi/h3wasi/internal/wasiabi"
 )
 
 // firstFD is the first guest descriptor of a socket. wazero numbers its
@@ -57,10 +59,10 @@ func (t *table) open(v6 bool) (*socket, uint32) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.closed {
-		return nil, errnoBadf
+		return nil, wasiabi.ErrnoBadf
 	}
 	if len(t.socks) >= t.max {
-		return nil, errnoMfile
+		return nil, wasiabi.ErrnoMfile
 	}
 	h, err := openHostSocket(v6)
 	if err != nil {
@@ -74,7 +76,7 @@ func (t *table) open(v6 bool) (*socket, uint32) {
 		t.wg.Add(1)
 		go t.watch(s)
 	}
-	return s, errnoSuccess
+	return s, wasiabi.ErrnoSuccess
 }
 
 // watch rings the doorbell each time the guest found s empty and s then
@@ -111,13 +113,13 @@ func (t *table) close(fd int32) uint32 {
 	delete(t.socks, fd)
 	t.mu.Unlock()
 	if s == nil {
-		return errnoBadf
+		return wasiabi.ErrnoBadf
 	}
 	close(s.done)
 	if err := s.h.close(); err != nil {
 		return toErrno(err)
 	}
-	return errnoSuccess
+	return wasiabi.ErrnoSuccess
 }
 
 // closeAll closes every socket and waits for the watchers; the table
@@ -145,27 +147,27 @@ func (t *table) len() int {
 // bind binds s to ap, narrowed by the policy.
 func (t *table) bind(s *socket, ap netip.AddrPort) uint32 {
 	if s.bound {
-		return errnoInval
+		return wasiabi.ErrnoInval
 	}
 	if s.v6 != ap.Addr().Is6() {
-		return errnoAfnosupport
+		return wasiabi.ErrnoAfnosupport
 	}
 	ap, ok := t.policy.bindAddr(ap)
 	if !ok {
-		return errnoNotcapable
+		return wasiabi.ErrnoNotcapable
 	}
 	if err := s.h.bind(ap); err != nil {
 		return toErrno(err)
 	}
 	s.bound = true
-	return errnoSuccess
+	return wasiabi.ErrnoSuccess
 }
 
 // autobind binds a socket the guest sends from before binding it, as the
 // kernel would, to an ephemeral port of the (narrowed) unspecified address.
 func (t *table) autobind(s *socket) uint32 {
 	if s.bound {
-		return errnoSuccess
+		return wasiabi.ErrnoSuccess
 	}
 	any := netip.IPv4Unspecified()
 	if s.v6 {

@@ -8,6 +8,8 @@ import (
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/sys"
+
+	"github.com/h3wasi/h3wasi/internal/wasiabi"
 )
 
 // Stopping a module when its context ends.
@@ -49,14 +51,14 @@ func (s *stopFlag) exportClock(b wazero.HostModuleBuilder) {
 			case 1: // monotonic
 				v = int64(time.Since(base)) + 1
 			default:
-				stack[0] = errnoInval
+				stack[0] = wasiabi.ErrnoInval
 				return
 			}
 			if !mod.Memory().WriteUint64Le(uint32(stack[2]), uint64(v)) {
-				stack[0] = errnoFault
+				stack[0] = wasiabi.ErrnoFault
 				return
 			}
-			stack[0] = errnoSuccess
+			stack[0] = wasiabi.ErrnoSuccess
 		}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI64, api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}).
 		WithParameterNames("id", "precision", "result.timestamp").
 		Export("clock_time_get")

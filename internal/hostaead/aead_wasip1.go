@@ -1,6 +1,6 @@
-//go:build wasip1 && h3wasi_hostcrypto
+//go:build wasip1 && (h3wasi_offload || h3wasi_hostcrypto)
 
-package hostcrypto
+package hostaead
 
 import (
 	"crypto/cipher"
@@ -9,10 +9,11 @@ import (
 	"unsafe"
 
 	"github.com/h3wasi/h3wasi/internal/aeadbuf"
+	"github.com/h3wasi/h3wasi/internal/wasiabi"
 )
 
 // Enabled reports whether the package was built to use host functions
-// (GOOS=wasip1 and the h3wasi_hostcrypto build tag).
+// (GOOS=wasip1 and the build tag h3wasi_offload or h3wasi_hostcrypto).
 const Enabled = true
 
 //go:wasmimport h3wasi_crypto aead_new
@@ -31,7 +32,7 @@ func aead_open(handle uint32, nonce *byte, ad *byte, adLen uint32, in *byte, inL
 func key_close(handle uint32) uint32
 
 // advertised is read once: the environment does not change under a module.
-var advertised = os.Getenv(EnvVar) == ABIVersion
+var advertised = os.Getenv(wasiabi.CryptoEnv) == wasiabi.CryptoVersion
 
 // NewAEAD returns an AEAD for a TLS 1.3 cipher suite whose Seal and Open
 // run in the host. It returns ErrUnavailable when the host does not
@@ -43,7 +44,7 @@ func NewAEAD(suite uint16, key []byte) (cipher.AEAD, error) {
 		return nil, ErrUnavailable
 	}
 	var h uint32
-	if e := aead_new(uint32(suite), unsafe.SliceData(key), uint32(len(key)), &h); e != ErrnoSuccess {
+	if e := aead_new(uint32(suite), unsafe.SliceData(key), uint32(len(key)), &h); e != wasiabi.ErrnoSuccess {
 		return nil, Errno(e)
 	}
 	a := &hostAEAD{handle: h}
@@ -58,17 +59,17 @@ type hostAEAD struct {
 	handle uint32
 }
 
-func (a *hostAEAD) NonceSize() int { return NonceSize }
-func (a *hostAEAD) Overhead() int  { return TagSize }
+func (a *hostAEAD) NonceSize() int { return wasiabi.NonceSize }
+func (a *hostAEAD) Overhead() int  { return wasiabi.TagSize }
 
 // Seal follows cipher.AEAD: it appends the ciphertext and tag to dst, and
 // plaintext may be dst's spare capacity exactly (in place) but must not
 // overlap it otherwise, and additionalData must not overlap the output.
 func (a *hostAEAD) Seal(dst, nonce, plaintext, additionalData []byte) []byte {
-	if len(nonce) != NonceSize {
+	if len(nonce) != wasiabi.NonceSize {
 		panic("hostcrypto: incorrect nonce length given to AEAD")
 	}
-	ret, out := aeadbuf.SliceForAppend(dst, len(plaintext)+TagSize)
+	ret, out := aeadbuf.SliceForAppend(dst, len(plaintext)+wasiabi.TagSize)
 	if aeadbuf.InexactOverlap(out, plaintext) {
 		panic("hostcrypto: invalid buffer overlap of output and input")
 	}
@@ -79,7 +80,7 @@ func (a *hostAEAD) Seal(dst, nonce, plaintext, additionalData []byte) []byte {
 		unsafe.SliceData(additionalData), uint32(len(additionalData)),
 		unsafe.SliceData(plaintext), uint32(len(plaintext)), unsafe.SliceData(out))
 	runtime.KeepAlive(a) // the cleanup must not close the handle mid-call
-	if e != ErrnoSuccess {
+	if e != wasiabi.ErrnoSuccess {
 		// Only a host that broke its contract gets here: the arguments
 		// were checked above and the handle is alive.
 		panic(Errno(e).Error())
@@ -92,13 +93,13 @@ func (a *hostAEAD) Seal(dst, nonce, plaintext, additionalData []byte) []byte {
 // overlap the ciphertext including its tag, nor overlap additionalData at
 // all). On failure the output is cleared.
 func (a *hostAEAD) Open(dst, nonce, ciphertext, additionalData []byte) ([]byte, error) {
-	if len(nonce) != NonceSize {
+	if len(nonce) != wasiabi.NonceSize {
 		panic("hostcrypto: incorrect nonce length given to AEAD")
 	}
-	if len(ciphertext) < TagSize {
+	if len(ciphertext) < wasiabi.TagSize {
 		return nil, ErrOpen
 	}
-	ret, out := aeadbuf.SliceForAppend(dst, len(ciphertext)-TagSize)
+	ret, out := aeadbuf.SliceForAppend(dst, len(ciphertext)-wasiabi.TagSize)
 	if aeadbuf.InexactOverlap(out, ciphertext) {
 		panic("hostcrypto: invalid buffer overlap of output and input")
 	}
@@ -110,9 +111,9 @@ func (a *hostAEAD) Open(dst, nonce, ciphertext, additionalData []byte) ([]byte, 
 		unsafe.SliceData(ciphertext), uint32(len(ciphertext)), unsafe.SliceData(out))
 	runtime.KeepAlive(a)
 	switch e {
-	case ErrnoSuccess:
+	case wasiabi.ErrnoSuccess:
 		return ret, nil
-	case ErrnoBadmsg:
+	case wasiabi.ErrnoBadmsg:
 		clear(out)
 		return nil, ErrOpen
 	}

@@ -1,12 +1,13 @@
-//go:build wasip1 && h3wasi_hostcrypto
+//go:build wasip1 && (h3wasi_offload || h3wasi_hostcrypto)
 
-package hostcrypto
+package hostaead
 
 import (
 	"runtime"
 	"unsafe"
 
 	"github.com/h3wasi/h3wasi/internal/aeadbuf"
+	"github.com/h3wasi/h3wasi/internal/wasiabi"
 )
 
 //go:wasmimport h3wasi_crypto block_new
@@ -19,15 +20,14 @@ func block_encrypt(handle uint32, in *byte, out *byte) uint32
 
 // NewBlockEncrypter returns the header protection mask function of a
 // TLS 1.3 cipher suite for its header protection key, running in the
-// host. Errors are as
-// NewAEAD's; the host key is released when the encrypter is garbage
-// collected.
+// host. Errors are as NewAEAD's; the host key is released when the
+// encrypter is garbage collected.
 func NewBlockEncrypter(suite uint16, key []byte) (Encrypter, error) {
 	if !advertised {
 		return nil, ErrUnavailable
 	}
 	var h uint32
-	if e := block_new(uint32(suite), unsafe.SliceData(key), uint32(len(key)), &h); e != ErrnoSuccess {
+	if e := block_new(uint32(suite), unsafe.SliceData(key), uint32(len(key)), &h); e != wasiabi.ErrnoSuccess {
 		return nil, Errno(e)
 	}
 	b := &hostBlock{handle: h}
@@ -41,7 +41,7 @@ type hostBlock struct {
 	handle uint32
 }
 
-func (b *hostBlock) BlockSize() int { return 16 }
+func (b *hostBlock) BlockSize() int { return wasiabi.MaskSampleSize }
 
 // Encrypt writes the mask of the sample in src's first 16 bytes to dst's
 // first 16 bytes; as with cipher.Block, dst and src may be the same block
@@ -58,7 +58,7 @@ func (b *hostBlock) Encrypt(dst, src []byte) {
 	}
 	e := block_encrypt(b.handle, unsafe.SliceData(src), unsafe.SliceData(dst))
 	runtime.KeepAlive(b)
-	if e != ErrnoSuccess {
+	if e != wasiabi.ErrnoSuccess {
 		panic(Errno(e).Error())
 	}
 }

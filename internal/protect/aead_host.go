@@ -1,19 +1,22 @@
-//go:build wasip1 && h3wasi_hostcrypto
-
 package protect
 
 import (
 	"crypto/cipher"
 
-	"github.com/h3wasi/h3wasi/wasi/hostcrypto"
+	"github.com/h3wasi/h3wasi/internal/hostaead"
 )
 
 // newHostAEAD returns an AEAD whose Seal and Open run natively in the
-// WebAssembly host (package wasi/hostcrypto), or nil when the host does
-// not offer it or its key table is full: the caller then uses its own
-// pure-Go AEAD, which is 50-100x slower inside WebAssembly.
+// WebAssembly host (internal/hostaead, public as wasi/hostcrypto), or nil
+// when the module was built without host crypto (GOOS=wasip1 and
+// -tags h3wasi_offload), the host does not offer it or its key table is
+// full: the caller then uses its own pure-Go AEAD, which is 50-100x slower
+// inside WebAssembly.
 func newHostAEAD(suite uint16, key []byte) cipher.AEAD {
-	a, err := hostcrypto.NewAEAD(suite, key)
+	if !hostaead.Enabled {
+		return nil
+	}
+	a, err := hostaead.NewAEAD(suite, key)
 	if err != nil {
 		return nil
 	}
@@ -25,7 +28,10 @@ func newHostAEAD(suite uint16, key []byte) cipher.AEAD {
 // about 1 µs inside WebAssembly against a fraction of that for the host
 // call.
 func newHostBlock(suite uint16, key []byte) blockEncrypter {
-	b, err := hostcrypto.NewBlockEncrypter(suite, key)
+	if !hostaead.Enabled {
+		return nil
+	}
+	b, err := hostaead.NewBlockEncrypter(suite, key)
 	if err != nil {
 		return nil
 	}

@@ -11,12 +11,13 @@ import (
 
 	"golang.org/x/crypto/chacha20poly1305"
 
+	"github.com/h3wasi/h3wasi/internal/wasiabi"
 	"github.com/h3wasi/h3wasi/wasi/hostcrypto"
 )
 
 // These tests run the host functions only under wasihost with the tag:
 //
-//	GOOS=wasip1 GOARCH=wasm go test -tags h3wasi_hostcrypto -exec /tmp/wasmexec ./wasi/hostcrypto
+//	GOOS=wasip1 GOARCH=wasm go test -tags h3wasi_offload -exec /tmp/wasmexec ./wasi/hostcrypto
 
 var suites = []struct {
 	name   string
@@ -52,7 +53,7 @@ func pure(t testing.TB, suite uint16, key []byte) cipher.AEAD {
 func hostAEAD(t testing.TB, suite uint16, key []byte) cipher.AEAD {
 	t.Helper()
 	if !hostcrypto.Enabled {
-		t.Skip("built without GOOS=wasip1 -tags h3wasi_hostcrypto")
+		t.Skip("built without GOOS=wasip1 -tags h3wasi_offload")
 	}
 	a, err := hostcrypto.NewAEAD(suite, key)
 	if err != nil {
@@ -63,8 +64,8 @@ func hostAEAD(t testing.TB, suite uint16, key []byte) cipher.AEAD {
 
 func TestUnavailableWithoutTag(t *testing.T) {
 	if hostcrypto.Enabled {
-		if os.Getenv(hostcrypto.EnvVar) != hostcrypto.ABIVersion {
-			t.Fatalf("the host does not advertise %s=%s", hostcrypto.EnvVar, hostcrypto.ABIVersion)
+		if os.Getenv(wasiabi.CryptoEnv) != wasiabi.CryptoVersion {
+			t.Fatalf("the host does not advertise %s=%s", wasiabi.CryptoEnv, wasiabi.CryptoVersion)
 		}
 		return
 	}
@@ -192,14 +193,14 @@ func TestTableFullAndReleased(t *testing.T) {
 	key := make([]byte, 16)
 	var keep []cipher.AEAD
 	var err error
-	for range hostcrypto.MaxKeys + 1 {
+	for range wasiabi.MaxKeys + 1 {
 		var a cipher.AEAD
 		if a, err = hostcrypto.NewAEAD(hostcrypto.SuiteAES128GCM, key); err != nil {
 			break
 		}
 		keep = append(keep, a)
 	}
-	if !errors.Is(err, hostcrypto.Errno(hostcrypto.ErrnoMfile)) || len(keep) > hostcrypto.MaxKeys {
+	if !errors.Is(err, hostcrypto.Errno(hostcrypto.ErrnoMfile)) || len(keep) > wasiabi.MaxKeys {
 		t.Fatalf("after %d keys: %v, want the table full", len(keep), err)
 	}
 	runtime.KeepAlive(keep)
@@ -221,7 +222,7 @@ func TestBlockEncrypter(t *testing.T) {
 		if _, err := hostcrypto.NewBlockEncrypter(hostcrypto.SuiteAES128GCM, make([]byte, 16)); !errors.Is(err, hostcrypto.ErrUnavailable) {
 			t.Fatalf("NewBlockEncrypter: %v, want ErrUnavailable", err)
 		}
-		t.Skip("built without GOOS=wasip1 -tags h3wasi_hostcrypto")
+		t.Skip("built without GOOS=wasip1 -tags h3wasi_offload")
 	}
 	for _, s := range suites[:2] {
 		key := bytes.Repeat([]byte{9}, s.keyLen)

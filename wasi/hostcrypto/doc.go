@@ -14,22 +14,24 @@
 // # Opt-in
 //
 // The guest side is compiled only with GOOS=wasip1 and the build tag
-// h3wasi_hostcrypto. A module built with the tag imports the functions of
-// the host module ModuleName ("h3wasi_crypto"), which only wasihost offers:
+// h3wasi_offload, which turns on all of wasihost's offloads (this one and
+// package wasi's segmented sends). Its older name, h3wasi_hostcrypto, is
+// an alias that keeps working. A module built with the tag imports the
+// functions of the host module "h3wasi_crypto", which only wasihost offers:
 // it does not instantiate on WasmEdge, wasmtime or plain wazero (they
 // report an unresolved import of h3wasi_crypto). Without the tag, or on
 // any other platform, Enabled is false, NewAEAD returns ErrUnavailable and
 // nothing is imported, so the same module runs on any wasip1 host. Build
 // and test with, for example:
 //
-//	GOOS=wasip1 GOARCH=wasm go build -tags h3wasi_hostcrypto ./examples/quicecho
-//	GOOS=wasip1 GOARCH=wasm go test -tags h3wasi_hostcrypto -exec /tmp/wasmexec ./internal/protect
+//	GOOS=wasip1 GOARCH=wasm go build -tags h3wasi_offload ./examples/quicecho
+//	GOOS=wasip1 GOARCH=wasm go test -tags h3wasi_offload -exec /tmp/wasmexec ./internal/protect
 //
 // A module built with the tag for a newer ABI than its wasihost offers is
 // refused before it starts, with an error naming the missing import.
 //
 // A host that offers the functions also sets the environment variable
-// EnvVar to ABIVersion. A guest built with the tag refuses the host
+// H3WASI_HOSTCRYPTO to the version of the ABI it implements, "1". A guest built with the tag refuses the host
 // functions (NewAEAD returns ErrUnavailable) when the variable is missing
 // or names another version, so a host that merely stubs the imports is
 // never called; internal/protect then falls back to its pure-Go AEADs.
@@ -53,8 +55,9 @@
 // in_len-16 bytes of plaintext at out, or answers ErrnoBadmsg when the
 // packet does not authenticate. out may equal in (in-place operation) but
 // must not otherwise overlap it, nor overlap ad at all: that is
-// ErrnoInval, where crypto/cipher would panic. A pointer and length outside the guest's memory is
-// ErrnoFault, an unknown handle ErrnoBadf, a full handle table ErrnoMfile.
+// ErrnoInval, where crypto/cipher would panic. A pointer and length
+// outside the guest's memory is ErrnoFault, an unknown handle ErrnoBadf, a
+// full handle table ErrnoMfile.
 // block_new takes a suite and its header protection key; block_encrypt
 // turns a 16-byte sample at in into a 16-byte header protection mask at
 // out (in may equal out): the AES-ECB encryption of the sample for the
@@ -63,58 +66,56 @@
 // ChaCha20-Poly1305 (section 5.4.4). Either costs about 1 µs inside
 // WebAssembly. key_close releases either kind of handle.
 //
-// Handles live in a per-module table of at most MaxKeys entries, freed
-// when the module exits.
+// Handles live in a per-module table of at most 4,096 entries, freed when
+// the module exits; a guest that runs out falls back to its own AEADs.
+//
+// The names and numbers of this ABI are defined once, in internal/wasiabi,
+// for this package and wasihost; the implementation is internal/hostaead,
+// which internal/protect uses directly.
 package hostcrypto
 
-import "errors"
+import (
+	"crypto/cipher"
 
-// ModuleName is the import module of the host functions.
-const ModuleName = "h3wasi_crypto"
-
-// EnvVar is the environment variable through which a host advertises the
-// functions; its value is the ABI version it implements.
-const EnvVar = "H3WASI_HOSTCRYPTO"
-
-// ABIVersion is the version of the ABI described in the package doc.
-const ABIVersion = "1"
-
-// MaxKeys bounds a module's handle table: a QUIC connection holds a few
-// keys per direction, so this serves hundreds of connections; a guest
-// that runs out falls back to its own AEADs.
-const MaxKeys = 4096
-
-// TLS 1.3 cipher suites, the suite argument of aead_new.
-const (
-	SuiteAES128GCM        = 0x1301
-	SuiteAES256GCM        = 0x1302
-	SuiteChaCha20Poly1305 = 0x1303
+	"github.com/h3wasi/h3wasi/internal/hostaead"
+	"github.com/h3wasi/h3wasi/internal/wasiabi"
 )
 
-// Sizes of the ABI's fixed-length arguments.
+// Enabled reports whether the package was built to use host functions
+// (GOOS=wasip1 and the build tag h3wasi_offload, or its alias
+// h3wasi_hostcrypto).
+const Enabled = hostaead.Enabled
+
+// TLS 1.3 cipher suites, the suite argument of NewAEAD and
+// NewBlockEncrypter.
 const (
-	NonceSize = 12
-	TagSize   = 16
+	SuiteAES128GCM        = wasiabi.SuiteAES128GCM
+	SuiteAES256GCM        = wasiabi.SuiteAES256GCM
+	SuiteChaCha20Poly1305 = wasiabi.SuiteChaCha20Poly1305
 )
 
-// WASI errno values the functions return.
+// WASI errno values the host functions return, as Errno errors.
 const (
-	ErrnoSuccess = 0
-	ErrnoBadf    = 8  // unknown handle
-	ErrnoBadmsg  = 9  // authentication failed
-	ErrnoFault   = 21 // pointer and length outside the guest's memory
-	ErrnoInval   = 28 // bad suite, key length or buffer overlap
-	ErrnoMfile   = 33 // handle table full
+	ErrnoSuccess = wasiabi.ErrnoSuccess
+	ErrnoBadf    = wasiabi.ErrnoBadf   // unknown handle
+	ErrnoBadmsg  = wasiabi.ErrnoBadmsg // authentication failed
+	ErrnoFault   = wasiabi.ErrnoFault  // pointer and length outside the guest's memory
+	ErrnoInval   = wasiabi.ErrnoInval  // bad suite, key length or buffer overlap
+	ErrnoMfile   = wasiabi.ErrnoMfile  // handle table full
 )
 
 // Errors of NewAEAD and of an AEAD's Open.
 var (
-	// ErrUnavailable: the module was built without the h3wasi_hostcrypto
-	// tag, or its host does not advertise the functions (EnvVar).
-	ErrUnavailable = errors.New("hostcrypto: host crypto is not available (build with GOOS=wasip1 -tags h3wasi_hostcrypto and run on wasihost)")
+	// ErrUnavailable: the module was built without the h3wasi_offload
+	// tag, or its host does not advertise the functions.
+	ErrUnavailable = hostaead.ErrUnavailable
 	// ErrOpen: the ciphertext did not authenticate.
-	ErrOpen = errors.New("hostcrypto: message authentication failed")
+	ErrOpen = hostaead.ErrOpen
 )
+
+// Errno is a WASI errno answered by a host function (one of the Errno
+// constants); it is an error.
+type Errno = hostaead.Errno
 
 // Encrypter computes header protection masks: Encrypt writes the 16-byte
 // mask of the 16-byte sample src to dst (for AES, the block encryption of
@@ -124,34 +125,24 @@ type Encrypter interface {
 	Encrypt(dst, src []byte)
 }
 
-// Errno is a WASI errno answered by a host function.
-type Errno uint32
-
-func (e Errno) Error() string {
-	switch e {
-	case ErrnoBadf:
-		return "hostcrypto: bad key handle"
-	case ErrnoBadmsg:
-		return "hostcrypto: message authentication failed"
-	case ErrnoFault:
-		return "hostcrypto: buffer outside guest memory"
-	case ErrnoInval:
-		return "hostcrypto: invalid argument"
-	case ErrnoMfile:
-		return "hostcrypto: host key table full"
-	}
-	return "hostcrypto: errno " + itoa(uint32(e))
+// NewAEAD returns an AEAD for a TLS 1.3 cipher suite whose Seal and Open
+// run in the host. It returns ErrUnavailable without host crypto (see
+// Enabled) or when the host does not advertise the functions, and an Errno
+// when the host refuses the key (bad suite or key length, ErrnoInval; full
+// table, ErrnoMfile). The host key is released when the AEAD is garbage
+// collected.
+func NewAEAD(suite uint16, key []byte) (cipher.AEAD, error) {
+	return hostaead.NewAEAD(suite, key)
 }
 
-func itoa(v uint32) string {
-	var b [10]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + v%10)
-		v /= 10
-		if v == 0 {
-			return string(b[i:])
-		}
+// NewBlockEncrypter returns the header protection mask function of a
+// TLS 1.3 cipher suite for its header protection key, running in the host.
+// Errors are as NewAEAD's; the host key is released when the encrypter is
+// garbage collected.
+func NewBlockEncrypter(suite uint16, key []byte) (Encrypter, error) {
+	b, err := hostaead.NewBlockEncrypter(suite, key)
+	if err != nil {
+		return nil, err
 	}
+	return b, nil
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/h3wasi/h3wasi/internal/wasiabi"
 	"github.com/h3wasi/h3wasi/wasi"
 )
 
@@ -25,7 +26,7 @@ func main() {
 	}
 	args := os.Args[2:]
 	if len(args) > 0 && args[len(args)-1] == "poll" {
-		os.Setenv(wasi.WakeEnv, wasi.WakePoll) // measure the fallback
+		os.Setenv(wasiabi.WakeEnv, wasiabi.WakePoll) // measure the fallback
 		args = args[:len(args)-1]
 	}
 	switch os.Args[1] {
