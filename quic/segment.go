@@ -12,7 +12,7 @@ import (
 // segmentation offload does for *net.UDPConn. When a Transport's Conn has it,
 // the driver hands it runs of up to 64 datagrams instead of writing them one
 // by one. Package wasi's connections have it when built with
-// -tags h3wasi_hostcrypto, so that a WebAssembly guest under wasihost pays
+// -tags h3wasi_offload, so that a WebAssembly guest under wasihost pays
 // one host call per run rather than per datagram.
 type SegmentWriter interface {
 	// WriteSegments sends b as datagrams of segSize bytes each (the last may

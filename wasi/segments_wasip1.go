@@ -13,9 +13,9 @@ import (
 )
 
 // Segmented sends: with the build tag h3wasi_offload (which opts into
-// wasihost's native offloads; h3wasi_hostcrypto is its older alias), a socket also sends a run of equal-sized
-// datagrams in one host call, which wasihost passes to the kernel as one
-// UDP_SEGMENT send on Linux. A host call and a system call per datagram were
+// wasihost's native offloads; h3wasi_hostcrypto is its older alias), a
+// socket also sends a run of equal-sized datagrams in one host call, which
+// wasihost passes to the kernel as one UDP_SEGMENT send on Linux. A host call and a system call per datagram were
 // about a fifth of a QUIC sender's time in WebAssembly.
 
 //go:wasmimport h3wasi_sock send_segments

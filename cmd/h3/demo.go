@@ -44,10 +44,10 @@ const demoALPN = "quicecho"
 
 // demoOptions are h3 demo's flags.
 type demoOptions struct {
-	quic       bool // the QUIC echo demo instead of HTTP/3
-	size       int  // bytes of the bulk transfer
-	parallel   int  // parallel requests (streams with quic)
-	hostCrypto bool
+	quic     bool // the QUIC echo demo instead of HTTP/3
+	size     int  // bytes of the bulk transfer
+	parallel int  // parallel requests (streams with quic)
+	offload  bool // build the guest with -tags h3wasi_offload
 }
 
 // demoMain compiles an example server for GOOS=wasip1, runs it inside
@@ -62,17 +62,18 @@ func demoMain(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.size, "size", 4<<20, "bytes of the bulk transfer")
 	fs.IntVar(&o.parallel, "parallel", 100, "parallel requests (with --quic, streams)")
 	fs.IntVar(&o.parallel, "streams", 100, "the same as --parallel")
-	fs.BoolVar(&o.hostCrypto, "hostcrypto", true, "build the guest with the h3wasi_hostcrypto tag, so that the host seals and opens its packets natively")
+	fs.BoolVar(&o.offload, "offload", true, "build the guest with the h3wasi_offload tag, so that the host seals and opens its packets and sends runs of datagrams natively")
+	fs.BoolVar(&o.offload, "hostcrypto", true, "the same as --offload (its older name)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	if fs.NArg() > 0 || o.size < 0 || o.parallel < 1 {
-		fmt.Fprintln(stderr, "usage: h3 demo [--quic] [--size BYTES] [--parallel N] [--hostcrypto=false]")
+		fmt.Fprintln(stderr, "usage: h3 demo [--quic] [--size BYTES] [--parallel N] [--offload=false]")
 		return 2
 	}
 	var err error
 	if o.quic {
-		err = runDemo(context.Background(), stdout, stderr, o.size, o.parallel, o.hostCrypto)
+		err = runDemo(context.Background(), stdout, stderr, o.size, o.parallel, o.offload)
 	} else {
 		err = runHTTPDemo(context.Background(), stdout, stderr, o)
 	}
@@ -98,16 +99,16 @@ type demoGuest struct {
 // with args followed by -addr, -cert and -key (a fresh self-signed
 // certificate in dir, mounted read-only at /demo), sockets on loopback only.
 // The module stops when ctx ends.
-func startDemoGuest(ctx context.Context, stdout, stderr io.Writer, dir, pkg string, hostCrypto bool, args ...string) (*demoGuest, error) {
+func startDemoGuest(ctx context.Context, stdout, stderr io.Writer, dir, pkg string, offload bool, args ...string) (*demoGuest, error) {
 	name := pkg[strings.LastIndexByte(pkg, '/')+1:]
 	wasmPath := filepath.Join(dir, name+".wasm")
 	buildArgs := []string{"build", "-trimpath", "-o", wasmPath}
-	offload := "packet crypto in the guest (pure Go), one host call per datagram"
-	if hostCrypto {
-		buildArgs = append(buildArgs, "-tags", "h3wasi_hostcrypto")
-		offload = "packet crypto and segmented sends by the host (h3wasi_hostcrypto)"
+	how := "packet crypto in the guest (pure Go), one host call per datagram"
+	if offload {
+		buildArgs = append(buildArgs, "-tags", "h3wasi_offload")
+		how = "packet crypto and segmented sends by the host (h3wasi_offload)"
 	}
-	fmt.Fprintf(stdout, "building examples/%s for GOOS=wasip1 GOARCH=wasm, %s ...\n", name, offload)
+	fmt.Fprintf(stdout, "building examples/%s for GOOS=wasip1 GOARCH=wasm, %s ...\n", name, how)
 	begin := time.Now()
 	build := exec.CommandContext(ctx, "go", append(buildArgs, pkg)...)
 	build.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
@@ -207,7 +208,7 @@ func runHTTPDemo(ctx context.Context, stdout, stderr io.Writer, o demoOptions) e
 	defer os.RemoveAll(dir)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	g, err := startDemoGuest(ctx, stdout, stderr, dir, demoHTTPPackage, o.hostCrypto, "-log=false")
+	g, err := startDemoGuest(ctx, stdout, stderr, dir, demoHTTPPackage, o.offload, "-log=false")
 	if err != nil {
 		return err
 	}
@@ -370,7 +371,7 @@ func demoPattern(n int) []byte {
 // runDemo is h3 demo --quic: it runs examples/quicecho in WebAssembly and
 // talks to it from a native QUIC client: a few echoes, a bulk transfer and
 // parallel streams.
-func runDemo(ctx context.Context, stdout, stderr io.Writer, size, streams int, hostCrypto bool) error {
+func runDemo(ctx context.Context, stdout, stderr io.Writer, size, streams int, offload bool) error {
 	dir, err := os.MkdirTemp("", "h3demo")
 	if err != nil {
 		return err
@@ -379,7 +380,7 @@ func runDemo(ctx context.Context, stdout, stderr io.Writer, size, streams int, h
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	g, err := startDemoGuest(ctx, stdout, stderr, dir, demoPackage, hostCrypto, "serve")
+	g, err := startDemoGuest(ctx, stdout, stderr, dir, demoPackage, offload, "serve")
 	if err != nil {
 		return err
 	}

@@ -28,10 +28,10 @@ func demoSkip(t *testing.T) {
 // it under wasihost and sends it requests natively.
 func TestDemo(t *testing.T) {
 	demoSkip(t)
-	for _, hostCrypto := range []bool{true, false} {
-		t.Run(fmt.Sprint("hostcrypto=", hostCrypto), func(t *testing.T) {
+	for _, offload := range []bool{true, false} {
+		t.Run(fmt.Sprint("offload=", offload), func(t *testing.T) {
 			var out, errOut bytes.Buffer
-			o := demoOptions{size: 1<<20 + 123, parallel: 20, hostCrypto: hostCrypto}
+			o := demoOptions{size: 1<<20 + 123, parallel: 20, offload: offload}
 			if err := runHTTPDemo(context.Background(), &out, &errOut, o); err != nil {
 				t.Fatalf("demo: %v\nstdout:\n%s\nstderr:\n%s", err, out.String(), errOut.String())
 			}

@@ -1,6 +1,6 @@
 // Command h3 is h3wasi's command-line tool.
 //
-//	h3 demo [--quic] [--size BYTES] [--parallel N] [--hostcrypto=false]
+//	h3 demo [--quic] [--size BYTES] [--parallel N] [--offload=false]
 //
 // compiles the HTTP/3 server of examples/h3server to WebAssembly (it needs the go
 // command and this module's source), runs it under wasihost with loopback-only

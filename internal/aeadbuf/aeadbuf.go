@@ -1,6 +1,6 @@
 // Package aeadbuf holds the buffer rules of crypto/cipher.AEAD implementations
 // (growing dst, refusing overlaps the interface forbids), shared by this
-// module's own AEADs: internal/chachapoly and wasi/hostcrypto.
+// module's own AEADs: internal/chachapoly and internal/hostaead (wasi/hostcrypto).
 package aeadbuf
 
 import "unsafe"

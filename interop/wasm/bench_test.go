@@ -28,7 +28,7 @@ type benchServer struct {
 
 var benchServers = []benchServer{
 	{"h3wasi-wasm", "ourserver", nil, ourDialer},
-	{"h3wasi-wasm-hostcrypto", "ourserver@hostcrypto", nil, ourDialer},
+	{"h3wasi-wasm-hostcrypto", "ourserver@offload", nil, ourDialer},
 	{"quic-go-wasm", "quicgoserver", nil, quicGoDialer},
 	{"h3wasi-native", "", serveOurs, ourDialer},
 	{"quic-go-native", "", serveQuicGo, quicGoDialer},
@@ -128,7 +128,7 @@ func BenchmarkHandshake(b *testing.B) {
 // BenchmarkWasmSize reports the size of each stack's minimal wasm server (built with
 // -trimpath, not stripped) and its gzip size; the loop itself measures nothing.
 func BenchmarkWasmSize(b *testing.B) {
-	for _, name := range []string{"ourserver", "ourserver@hostcrypto", "quicgoserver"} {
+	for _, name := range []string{"ourserver", "ourserver@offload", "quicgoserver"} {
 		b.Run(name, func(b *testing.B) {
 			wasm := guestWasm(b, name)
 			var z bytes.Buffer

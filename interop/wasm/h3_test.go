@@ -1,7 +1,7 @@
 package wasm_test
 
 // HTTP/3 inside WebAssembly: h3wasi's http3.Server as a wasip1 guest (the portable
-// build and the offload build, -tags h3wasi_hostcrypto), served to native HTTP/3
+// build and the offload build, -tags h3wasi_offload), served to native HTTP/3
 // clients of three stacks (h3wasi's http3.Transport, quic-go's http3.Transport and
 // ngtcp2's gtlsclient); h3wasi's http3.Transport as a guest fetching from native
 // servers of both Go stacks; quic-go's http3.Server as a guest (the benchmarks' anchor)
@@ -178,7 +178,7 @@ func TestHTTP3WasmServer(t *testing.T) {
 		fetchers    []h3Fetcher
 	}{
 		{"h3wasi portable", "h3server", []h3Fetcher{ourH3Fetcher, quicGoH3Fetcher, ngtcp2Fetcher}},
-		{"h3wasi offload", "h3server@hostcrypto", []h3Fetcher{ourH3Fetcher, quicGoH3Fetcher, ngtcp2Fetcher}},
+		{"h3wasi offload", "h3server@offload", []h3Fetcher{ourH3Fetcher, quicGoH3Fetcher, ngtcp2Fetcher}},
 		{"quic-go", "quicgoh3server", []h3Fetcher{ourH3Fetcher}},
 	} {
 		t.Run(s.name+" server", func(t *testing.T) {

@@ -18,7 +18,7 @@ import (
 )
 
 // The HTTP/3 benchmarks put three wasm HTTP/3 servers side by side in one run: h3wasi's
-// http3.Server built with wasihost's offloads (-tags h3wasi_hostcrypto) and portable,
+// http3.Server built with wasihost's offloads (-tags h3wasi_offload) and portable,
 // and quic-go's http3.Server, all over package wasi's host sockets and serving
 // h3app.Handler; each is driven by a native client of each Go stack, with one connection
 // per sub-benchmark, dialed and warmed by one request before the timer starts.
@@ -26,7 +26,7 @@ import (
 //	go test -run '^$' -bench 'HTTP3Wasm' -benchmem .
 
 var h3BenchServers = []struct{ name, guest string }{
-	{"h3wasi-offload", "h3server@hostcrypto"},
+	{"h3wasi-offload", "h3server@offload"},
 	{"h3wasi-portable", "h3server"},
 	{"quic-go", "quicgoh3server"},
 }
@@ -122,7 +122,7 @@ func BenchmarkHTTP3Wasm(b *testing.B) {
 // client-only programs (those of http3's TestWasmSizeSplit), the server built with
 // the offloads too, and quic-go's minimal http3.Server. The loop measures nothing.
 func BenchmarkHTTP3WasmSize(b *testing.B) {
-	for _, name := range []string{"h3minserver", "h3minserver@hostcrypto", "h3minclient", "h3minroundtrip", "quicgoh3minserver"} {
+	for _, name := range []string{"h3minserver", "h3minserver@offload", "h3minclient", "h3minroundtrip", "quicgoh3minserver"} {
 		b.Run(name, func(b *testing.B) {
 			wasm, err := buildStripped(name)
 			if err != nil {

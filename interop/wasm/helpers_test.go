@@ -66,7 +66,7 @@ func guestWasm(t testing.TB, name string) []byte {
 }
 
 // build builds a guest. A name "prog@tag" builds testdata/prog with the build tag
-// h3wasi_tag, e.g. "ourserver@hostcrypto" (AEADs sealed and opened by the host, see
+// h3wasi_tag, e.g. "ourserver@offload" (AEADs sealed and opened by the host, see
 // package wasi/hostcrypto).
 func build(name string) ([]byte, error) {
 	dir, err := buildDir()

@@ -16,7 +16,7 @@ import (
 	"github.com/h3wasi/h3wasi/wasihost"
 )
 
-var guestProfile = flag.String("guestprofile", "", "run TestGuestProfile on this server guest (ourserver, ourserver@hostcrypto or quicgoserver)")
+var guestProfile = flag.String("guestprofile", "", "run TestGuestProfile on this server guest (ourserver, ourserver@offload or quicgoserver)")
 
 // TestGuestProfile prints the functions of a wasm QUIC server (Go functions and the
 // host functions it calls) that take the most time while it sends 4 MiB to a native
@@ -28,7 +28,7 @@ var guestProfile = flag.String("guestprofile", "", "run TestGuestProfile on this
 //	go test -run TestGuestProfile -v . -args -guestprofile=ourserver
 func TestGuestProfile(t *testing.T) {
 	name := *guestProfile
-	d := map[string]dialer{"ourserver": ourDialer, "ourserver@hostcrypto": ourDialer, "quicgoserver": quicGoDialer}
+	d := map[string]dialer{"ourserver": ourDialer, "ourserver@offload": ourDialer, "quicgoserver": quicGoDialer}
 	if _, ok := d[name]; !ok {
 		t.Skip("diagnostic; enable with -args -guestprofile=ourserver (or quicgoserver)")
 	}

@@ -90,13 +90,13 @@ func TestWasmServer(t *testing.T) {
 }
 
 // TestWasmServerHostCrypto runs the same cases against the wasm server built with
-// wasihost's offloads (-tags h3wasi_hostcrypto): it seals and opens packets in the host
+// wasihost's offloads (-tags h3wasi_offload): it seals and opens packets in the host
 // (package wasi/hostcrypto) and sends runs of datagrams with one host call
 // (segmented sends), which native clients of both stacks must read byte-exact.
 func TestWasmServerHostCrypto(t *testing.T) {
 	for _, d := range []dialer{ourDialer, quicGoDialer} {
 		t.Run(d.name+" client", func(t *testing.T) {
-			_, addr := startServer(t, "ourserver@hostcrypto")
+			_, addr := startServer(t, "ourserver@offload")
 			for _, tc := range transferCases {
 				t.Run(tc.name, func(t *testing.T) { runCase(t, d, addr, tc, caseLimit) })
 			}

@@ -1,7 +1,7 @@
 // Command h3server is the WebAssembly HTTP/3 server of the interop/wasm tests: h3wasi's
 // http3.Server on a host socket (wasi.ListenPacket), serving h3app.Handler with
 // app.Cert. It prints "LISTEN addr" once it listens. Built plain (portable) and with
-// -tags h3wasi_hostcrypto (wasihost's offloads).
+// -tags h3wasi_offload (wasihost's offloads).
 //
 //	h3server ADDR
 package main
