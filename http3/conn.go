@@ -156,6 +156,11 @@ func (c *conn) openUni(first []byte) (*quic.SendStream, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The control and QPACK streams go before any request data: a request whose
+	// header section waits for encoder-stream inserts stuck behind response
+	// bodies would never be decoded, its body never read, and the connection's
+	// flow-control credit never returned (RFC 9204 section 2.1.3 warns of it).
+	s.SetPriority(0, false)
 	if _, err := s.Write(first); err != nil {
 		return nil, err
 	}

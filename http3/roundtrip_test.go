@@ -511,3 +511,40 @@ func TestSlowReader(t *testing.T) {
 	}
 	t.Logf("handler wrote %d bytes before blocking", n)
 }
+
+// TestLargeResponsesWithInserts: many large responses at once whose header
+// sections need fresh QPACK inserts. The inserts must not queue behind the
+// bodies: once those use the client's connection window, a client waiting for
+// inserts to decode headers would never read, and never return credit.
+func TestLargeResponsesWithInserts(t *testing.T) {
+	const n, size = 16, 1 << 20
+	payload := testData(size)
+	ts := startServer(t, udpNet(), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// A new value each time: a new dynamic table entry for each response.
+		w.Header().Set("X-Request", r.URL.Path)
+		w.Header().Set("Etag", `"`+r.URL.Path+`"`)
+		w.Write(payload)
+	}))
+	for round := range 3 {
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				path := fmt.Sprintf("/r%d-%d", round, i)
+				req, _ := http.NewRequestWithContext(testCtx(t), "GET", ts.url+path, nil)
+				resp, err := ts.client.Do(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				m, err := io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if err != nil || m != size || resp.Header.Get("X-Request") != path {
+					t.Errorf("%s: %d bytes, %v, header %q", path, m, err, resp.Header.Get("X-Request"))
+				}
+			}()
+		}
+		wg.Wait()
+	}
+}
