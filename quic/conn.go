@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"runtime"
 	"time"
 	"weak"
 
@@ -25,12 +26,20 @@ type Conn struct {
 	tracer func(TraceEvent)
 	logger *slog.Logger
 
-	timer     *time.Timer
-	armed     int64 // the deadline the timer is set for (0: stopped)
+	timer *time.Timer
+	armed int64 // the deadline the timer is set for (0: stopped)
 	// deferredAt is when data written with WriteDeferred must be sent at the
 	// latest (0: none waiting).
 	deferredAt int64
-	forgotten bool  // removed from the transport; the core is no longer driven
+	forgotten  bool // removed from the transport; the core is no longer driven
+	// flushing: a writer yields before it flushes (flushSmall); writes made meanwhile
+	// leave with its flush.
+	flushing bool
+	// replying counts down the batches of received datagrams after the application
+	// wrote (from replyBatches): while it is not zero, the application's answers to a
+	// batch may carry the acknowledgements (releaseAcks); a connection that only
+	// receives (a bulk download) acknowledges at once.
+	replying int
 
 	handshakeDone chan struct{}
 	ctx           context.Context
@@ -118,6 +127,51 @@ func (c *Conn) flush(now int64) {
 		return
 	}
 	c.arm(now)
+}
+
+// replyBatches is how many batches of received datagrams after a write still have
+// their acknowledgements held for the application's answers.
+const replyBatches = 8
+
+// smallWrite is the size up to which a write that fits in the send buffer is sent by
+// flushSmall: a write that does not fill a packet.
+const smallWrite = maxDatagramSize
+
+// flushSmall sends a small write after one turn of the scheduler, together with what
+// the connection's other writers wrote meanwhile: when many goroutines answer at once
+// (the handlers of requests that arrived together, the readers of their responses), their
+// writes then share packets instead of taking one each. A lone writer waits for nothing:
+// with no other goroutine ready to run, the scheduler's turn is immediate. A write made
+// while another writer waits for its turn leaves with that writer's flush. Before the
+// handshake completes, writes are sent at once. The caller holds t.mu; flushSmall
+// releases it.
+func (c *Conn) flushSmall() {
+	t := c.t
+	if c.flushing {
+		t.mu.Unlock()
+		return
+	}
+	if !c.core.HandshakeComplete() {
+		// Early data goes at once, in 0-RTT packets if it can.
+		c.flush(t.now())
+		t.mu.Unlock()
+		return
+	}
+	c.flushing = true
+	t.mu.Unlock()
+	runtime.Gosched()
+	t.mu.Lock()
+	c.flushing = false
+	c.flush(t.now())
+	t.mu.Unlock()
+}
+
+// sendWritten sends the data written but not yet sent (WriteDeferred, or a small
+// write waiting in flushSmall) before the connection closes; the caller holds t.mu.
+func (c *Conn) sendWritten(now int64) {
+	if c.flushing || c.deferredAt != 0 {
+		c.flush(now)
+	}
 }
 
 // DeferredWriteDelay bounds how long data written with WriteDeferred waits for a
@@ -357,6 +411,7 @@ func (c *Conn) CloseWithError(code ApplicationErrorCode, reason string) error {
 		return nil
 	}
 	now := t.now()
+	c.sendWritten(now)
 	c.core.CloseWithError(now, code, reason)
 	c.flush(now)
 	if c.ownsTransport {

@@ -59,8 +59,8 @@ func (s *stream) read(p []byte) (int, error) {
 			s.c.dropIfRetired(s)
 		}
 		if n > 0 || err != nil {
-			if n > 0 {
-				s.c.flush(t.now()) // flow control credit may be due
+			if n > 0 && s.c.core.ControlPending() {
+				s.c.flush(t.now()) // flow control credit is due
 			}
 			t.mu.Unlock()
 			return n, err
@@ -111,6 +111,9 @@ func (s *stream) writeMode(p []byte, fin, deferred bool) (int, error) {
 		}
 		n := s.cs.Write(p[written:])
 		written += n
+		if n > 0 {
+			s.c.replying = replyBatches
+		}
 		if deferred && written == len(p) {
 			s.c.deferFlush(t.now())
 			t.mu.Unlock()
@@ -119,6 +122,12 @@ func (s *stream) writeMode(p []byte, fin, deferred bool) (int, error) {
 		if fin && written == len(p) {
 			s.writeErr = errWriteClosed
 			s.cs.Close()
+		}
+		if written == len(p) && n == len(p) && len(p) <= smallWrite {
+			s.c.flushSmall() // unlocks t.mu
+			return written, nil
+		}
+		if fin && written == len(p) {
 			s.c.flush(t.now())
 			t.mu.Unlock()
 			return written, nil
@@ -247,7 +256,9 @@ type sendHalf struct{ s *stream }
 
 // Write writes p to the stream, blocking while the send buffer is full. It fails with a
 // *StreamError after the peer's STOP_SENDING or CancelWrite, os.ErrDeadlineExceeded after
-// the write deadline, or the connection's error.
+// the write deadline, or the connection's error. A write smaller than a packet leaves
+// after one turn of the Go scheduler, with what the connection's other goroutines wrote
+// meanwhile (alone, it leaves before Write returns).
 func (h sendHalf) Write(p []byte) (int, error) { return h.s.write(p, false) }
 
 // WriteAndClose writes p and then ends the sending part as Close does, sending both at

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -237,12 +238,14 @@ func (t *Transport) clientEndpoint(tlsConf *tls.Config, sni string, conf *Config
 }
 
 // readLoop is the transport's goroutine: it reads datagrams, hands each to its
-// connection, and then lets every connection that received something send.
+// connection, and then lets every connection that received something send; an
+// acknowledgement that would leave alone first waits one scheduler turn for the
+// application's answers (releaseAcks).
 func (t *Transport) readLoop() {
 	defer close(t.loopDone)
 	buf := getBuf()
 	defer putBuf(buf)
-	var touched []*Conn
+	var touched, held []*Conn
 	var batch []received
 	for {
 		n, seg, from, err := t.read(buf)
@@ -279,13 +282,49 @@ func (t *Transport) readLoop() {
 		}
 		for i, c := range touched {
 			if i == 0 || !slices.Contains(touched[:i], c) {
-				c.flush(now)
+				if c.replying == 0 {
+					c.flush(now)
+				} else if c.replying--; c.holdAcks(now) {
+					held = append(held, c)
+				}
 			}
 			touched[i] = nil
 		}
 		touched = touched[:0]
 		t.mu.Unlock()
+		if len(held) > 0 {
+			held = t.releaseAcks(held)
+		}
 	}
+}
+
+// holdAcks flushes c after a batch of datagrams, holding back an acknowledgement that
+// would leave alone (see releaseAcks); it reports whether one was held.
+func (c *Conn) holdAcks(now int64) bool {
+	c.core.HoldAcks()
+	c.flush(now)
+	if !c.forgotten && c.core.AckHeld(now) {
+		return true
+	}
+	c.core.ReleaseAcks()
+	return false
+}
+
+// releaseAcks sends the acknowledgements held after a batch of datagrams (see
+// quicproto.Conn.HoldAcks), after one turn of the scheduler: the goroutines the batch
+// woke run first, and the replies they write carry the acknowledgements, which then
+// need no packet of their own. It returns held emptied.
+func (t *Transport) releaseAcks(held []*Conn) []*Conn {
+	runtime.Gosched()
+	t.mu.Lock()
+	now := t.now()
+	for i, c := range held {
+		c.core.ReleaseAcks()
+		c.flush(now)
+		held[i] = nil
+	}
+	t.mu.Unlock()
+	return held[:0]
 }
 
 // read reads one datagram, or a run of datagrams of seg bytes each (receive offload),
@@ -422,6 +461,7 @@ func (t *Transport) closeLocked(err error) {
 		if c.closeErr == nil {
 			c.closeErr = ErrTransportClosed
 		}
+		c.sendWritten(now)
 		core.CloseWithError(now, 0, "")
 		c.flush(now)
 		c.forgotten = true

@@ -278,3 +278,11 @@ func (c *Conn) nextStreamEvent() (Event, bool) {
 	}
 	return ev, true
 }
+
+// ControlPending reports whether a flow control or stream limit frame waits to be sent
+// (after a read, that credit is due): the driver then sends at once, where it may let
+// other data wait for company.
+func (c *Conn) ControlPending() bool {
+	_, ok := c.streams.NextControl()
+	return ok
+}

@@ -73,3 +73,18 @@ func (c *Conn) HandleTimeout(now int64) {
 	c.onRecoveryTimeout(now)
 	c.pathTimeout(now)
 }
+
+// HoldAcks postpones the application-space ACK that two ack-eliciting packets make due
+// at once (RFC 9000 section 13.2.2 says SHOULD), until ReleaseAcks, or at the latest
+// max_ack_delay after the first packet it acknowledges: a driver holds it while the
+// application reacts to what arrived, so that the ACK rides on the reply instead of
+// taking a packet of its own. A packet that leaves meanwhile carries it. ACKs due at
+// once for other reasons (a packet out of order or after a gap, the handshake spaces)
+// are not held.
+func (c *Conn) HoldAcks() { c.spaces[levelApp].acks.Hold() }
+
+// AckHeld reports whether HoldAcks holds back an ACK that would be due at now.
+func (c *Conn) AckHeld(now int64) bool { return c.spaces[levelApp].acks.Held(now) }
+
+// ReleaseAcks ends HoldAcks: a held ACK is due again; Send sends it.
+func (c *Conn) ReleaseAcks() { c.spaces[levelApp].acks.Release() }

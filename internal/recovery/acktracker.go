@@ -57,8 +57,16 @@ type AckTracker struct {
 	largestEliciting int64
 	unacked          int   // ack-eliciting packets since our last ACK
 	deadline         int64 // when the ACK is due; NoDeadline when not
-	changed          bool  // packets arrived since our last ACK
-	ect0, ect1, ce   uint64
+	// lateDeadline is max_ack_delay after the first ack-eliciting packet not yet
+	// acknowledged (NoDeadline when none): when an ACK is due at the latest.
+	lateDeadline int64
+	// urgent: an ACK is due at once for a reason other than the Threshold (a
+	// packet out of order, a CE mark, a handshake space), which Hold does not
+	// postpone.
+	urgent         bool
+	held           bool // see Hold
+	changed        bool // packets arrived since our last ACK
+	ect0, ect1, ce uint64
 }
 
 // Init prepares t for space with our max_ack_delay, keeping storage.
@@ -74,6 +82,7 @@ func (t *AckTracker) Init(space Space, maxAckDelay int64) {
 		largest:          -1,
 		largestEliciting: -1,
 		deadline:         NoDeadline,
+		lateDeadline:     NoDeadline,
 	}
 }
 
@@ -114,14 +123,29 @@ func (t *AckTracker) OnPacketReceived(now int64, pn uint64, ackEliciting bool, e
 	}
 	t.largestEliciting = max(t.largestEliciting, int64(pn))
 	t.unacked++
-	immediate := t.space != Application || outOfOrder || ecn == CE || t.unacked >= max(t.Threshold, 1)
-	if immediate {
+	urgent := t.space != Application || outOfOrder || ecn == CE
+	t.urgent = t.urgent || urgent
+	t.lateDeadline = min(t.lateDeadline, now+t.MaxAckDelay)
+	if urgent || t.unacked >= max(t.Threshold, 1) {
 		t.deadline = min(t.deadline, now)
 	} else {
-		t.deadline = min(t.deadline, now+t.MaxAckDelay)
+		t.deadline = min(t.deadline, t.lateDeadline)
 	}
 	return false
 }
+
+// Hold postpones the ACK that the Threshold makes due at once, until Release
+// or at the latest max_ack_delay after the first packet it acknowledges: the
+// Threshold rule is a SHOULD (RFC 9000 section 13.2.2), and an ACK held for a
+// moment can ride on the data the application sends in reply instead of
+// taking a packet of its own. ACKs due for other reasons are not held.
+func (t *AckTracker) Hold() { t.held = true }
+
+// Held reports whether an ACK would be due at now but for Hold.
+func (t *AckTracker) Held(now int64) bool { return t.held && !t.urgent && t.deadline <= now }
+
+// Release ends Hold.
+func (t *AckTracker) Release() { t.held = false }
 
 // forgetOld bounds memory: past keptRangesFactor*MaxRanges ranges, the
 // oldest are forgotten and their packet numbers become duplicates.
@@ -134,10 +158,15 @@ func (t *AckTracker) forgetOld() {
 }
 
 // Deadline returns when an ACK must be sent, NoDeadline when none is due.
-func (t *AckTracker) Deadline() int64 { return t.deadline }
+func (t *AckTracker) Deadline() int64 {
+	if t.held && !t.urgent {
+		return t.lateDeadline
+	}
+	return t.deadline
+}
 
 // AckDue reports whether an ACK must be sent at now.
-func (t *AckTracker) AckDue(now int64) bool { return t.deadline <= now }
+func (t *AckTracker) AckDue(now int64) bool { return t.Deadline() <= now }
 
 // HasNewPackets reports whether packets arrived since our last ACK, so that
 // an ACK frame is worth adding to a packet sent anyway.
@@ -184,7 +213,8 @@ func (t *AckTracker) AppendRanges(dst []quicwire.AckRange) []quicwire.AckRange {
 // nothing is due until more packets arrive.
 func (t *AckTracker) OnAckSent() {
 	t.unacked = 0
-	t.deadline = NoDeadline
+	t.deadline, t.lateDeadline = NoDeadline, NoDeadline
+	t.urgent = false
 	t.changed = false
 }
 

@@ -73,6 +73,50 @@ func TestAckTrackerWhenToAck(t *testing.T) {
 	}
 }
 
+// TestAckTrackerHold: Hold postpones only the ACK that the Threshold makes due,
+// and at most to max_ack_delay after the first packet it acknowledges.
+func TestAckTrackerHold(t *testing.T) {
+	const delay = 25 * ms
+	var a AckTracker
+	a.Init(Application, delay)
+	a.Hold()
+	a.OnPacketReceived(5, 0, true, NotECT)
+	a.OnPacketReceived(7, 1, true, NotECT)
+	a.OnPacketReceived(9, 2, true, NotECT)
+	if a.AckDue(9) || !a.Held(9) || a.Deadline() != 5+delay {
+		t.Fatalf("held: AckDue %v, Held %v, deadline %d; want false, true, %d", a.AckDue(9), a.Held(9), a.Deadline(), 5+delay)
+	}
+	if !a.AckDue(5 + delay) {
+		t.Fatal("a held ACK is not due after max_ack_delay")
+	}
+	a.Release()
+	if !a.AckDue(9) || a.Held(9) || a.Deadline() != 7 {
+		t.Fatalf("released: AckDue %v, Held %v, deadline %d; want true, false, 7", a.AckDue(9), a.Held(9), a.Deadline())
+	}
+	// A packet after a gap needs its ACK at once, hold or not.
+	a.OnAckSent()
+	a.Hold()
+	a.OnPacketReceived(11, 4, true, NotECT)
+	if !a.AckDue(11) || a.Held(11) {
+		t.Fatalf("gap: AckDue %v, Held %v; want true, false", a.AckDue(11), a.Held(11))
+	}
+	// The ACK sent clears the urgency: the next pair is held again.
+	a.OnAckSent()
+	a.OnPacketReceived(12, 5, true, NotECT)
+	a.OnPacketReceived(13, 6, true, NotECT)
+	if a.AckDue(13) || !a.Held(13) || a.Deadline() != 12+delay {
+		t.Fatalf("after the ACK: AckDue %v, Held %v, deadline %d", a.AckDue(13), a.Held(13), a.Deadline())
+	}
+	// The handshake spaces never hold.
+	var h AckTracker
+	h.Init(Handshake, delay)
+	h.Hold()
+	h.OnPacketReceived(5, 0, true, NotECT)
+	if !h.AckDue(5) {
+		t.Fatal("a Handshake ACK was held")
+	}
+}
+
 func TestAckTrackerGapFilledByNonEliciting(t *testing.T) {
 	var a AckTracker
 	a.Init(Application, 25*ms)
