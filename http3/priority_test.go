@@ -16,16 +16,15 @@ func TestPriorityOrder(t *testing.T) {
 	if runtime.GOARCH == "wasm" {
 		size = 1 << 20
 	}
-	var arrived sync.WaitGroup
 	payload := testData(int(size))
 	seen := make(chan string, 2)
+	release := make(chan struct{}, 2) // both responses start once both requests are in
 	ts := startServer(t, udpNet(), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/warm" {
 			return
 		}
 		seen <- r.URL.Path
-		arrived.Done()
-		arrived.Wait()
+		<-release
 		w.Write(payload)
 	}))
 	ts.get(t, "/warm") // dial first, so that both requests share the connection
@@ -33,8 +32,7 @@ func TestPriorityOrder(t *testing.T) {
 	// in at least two of three rounds (with equal priorities it never does).
 	wins := 0
 	for range 3 {
-		arrived.Add(2)
-		if priorityRound(t, ts, seen, size) == "/urgent" {
+		if priorityRound(t, ts, seen, release, size) == "/urgent" {
 			wins++
 		}
 	}
@@ -45,7 +43,7 @@ func TestPriorityOrder(t *testing.T) {
 
 // priorityRound requests a background and then an urgent response and returns
 // the path that finished first.
-func priorityRound(t *testing.T, ts *testServer, seen chan string, size int64) string {
+func priorityRound(t *testing.T, ts *testServer, seen chan string, release chan struct{}, size int64) string {
 	order := make(chan string, 2)
 	var wg sync.WaitGroup
 	for _, p := range []struct{ path, prio string }{{"/background", "u=7"}, {"/urgent", "u=0"}} {
@@ -68,6 +66,8 @@ func priorityRound(t *testing.T, ts *testServer, seen chan string, size int64) s
 		}()
 		<-seen // the second request leaves only once the first is in
 	}
+	release <- struct{}{}
+	release <- struct{}{}
 	wg.Wait()
 	return <-order
 }
