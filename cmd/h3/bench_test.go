@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"github.com/h3wasi/h3wasi/wasi"
 	"io"
 	"net"
 	"net/http"
@@ -116,7 +117,7 @@ func TestBenchDuration(t *testing.T) {
 
 // TestBenchErrors counts connection failures and reports them.
 func TestBenchErrors(t *testing.T) {
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	pc, err := wasi.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Skip(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"fmt"
+	"github.com/h3wasi/h3wasi/wasi"
 	"io"
 	"net"
 	"net/http"
@@ -46,7 +47,7 @@ type h3TestServer struct {
 // startH3TestServer serves h; configure may adjust the server before it starts.
 func startH3TestServer(t testing.TB, h http.Handler, configure ...func(*http3.Server)) *h3TestServer {
 	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	pc, err := wasi.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Skipf("no UDP sockets here (%v)", err)
 	}
@@ -310,14 +311,14 @@ func TestGetExitCodes(t *testing.T) {
 		}
 	}))
 	// A port nobody listens on.
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	pc, err := wasi.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	deadPort := strconv.Itoa(pc.LocalAddr().(*net.UDPAddr).Port)
 	pc.Close()
 	// A port that swallows datagrams.
-	hole, err := net.ListenPacket("udp", "127.0.0.1:0")
+	hole, err := wasi.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -485,7 +486,7 @@ func TestGetRetry(t *testing.T) {
 		})
 	}
 	// A transient connection failure is retried too.
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	pc, err := wasi.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
