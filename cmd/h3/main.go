@@ -29,8 +29,8 @@
 // --key are given. --tcp adds HTTP/1.1 and HTTP/2 over TLS on the same TCP port,
 // whose responses carry Alt-Svc so that browsers move to HTTP/3. Each request is
 // logged to stdout with log/slog; /metrics has Prometheus metrics (requests,
-// bytes, connections, handshakes by kind, packets sent and lost, RTT); SIGINT or
-// SIGTERM shuts down gracefully and prints a summary.
+// bytes, connections, handshakes by kind, packets sent, lost and retransmitted,
+// RTT); SIGINT or SIGTERM shuts down gracefully and prints a summary.
 //
 //	h3 wasm run [--allow RULE]... [--lookup] [--max-sockets N] [--memory MiB] [--dir HOST[:GUEST]]... module.wasm [args...]
 //

@@ -21,7 +21,8 @@ import (
 // serveMetrics collects what h3 serve exposes at /metrics, in the Prometheus
 // text exposition format (version 0.0.4), written by hand below. Request
 // counts and body bytes come from the access-log middleware; connections, UDP
-// bytes, packets and RTT samples from quic.Config.Tracer; handshake kinds from
+// bytes, packets (sent, lost, retransmitted) and RTT samples from
+// quic.Config.Tracer; handshake kinds from
 // each connection's ConnectionState once its handshake completed.
 type serveMetrics struct {
 	start time.Time
@@ -35,6 +36,7 @@ type serveMetrics struct {
 	connsTotal                  atomic.Uint64
 	handshakes                  [3]atomic.Uint64 // by handshakeKind
 	packetsSent, packetsLost    atomic.Uint64
+	packetsRetransmitted        atomic.Uint64
 
 	duration *histogram // request durations, seconds
 	rtt      *histogram // RTT samples, seconds
@@ -49,6 +51,13 @@ type serveMetrics struct {
 	// transports, hence the lock.
 	rttMu    sync.Mutex
 	rttConns map[netip.AddrPort]*rttTracker
+
+	// retxConns is the tracer's per-connection state for retransmissions:
+	// how far each stream and each CRYPTO space has been sent. Sent packets
+	// always come with their Conn, so it keys the state, which goes when the
+	// connection closes.
+	retxMu    sync.Mutex
+	retxConns map[*quic.Conn]*retxTracker
 }
 
 type requestKey struct{ method, class string }
@@ -64,11 +73,12 @@ var handshakeKinds = [3]string{"full", "resumed", "0rtt"}
 
 func newServeMetrics(start time.Time) *serveMetrics {
 	return &serveMetrics{
-		start:    start,
-		requests: make(map[requestKey]uint64),
-		duration: newHistogram(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
-		rtt:      newHistogram(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1),
-		rttConns: make(map[netip.AddrPort]*rttTracker),
+		start:     start,
+		requests:  make(map[requestKey]uint64),
+		duration:  newHistogram(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+		rtt:       newHistogram(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1),
+		rttConns:  make(map[netip.AddrPort]*rttTracker),
+		retxConns: make(map[*quic.Conn]*retxTracker),
 	}
 }
 
@@ -148,6 +158,9 @@ func (m *serveMetrics) trace(ev quic.TraceEvent) {
 		m.rttMu.Lock()
 		delete(m.rttConns, ev.Peer)
 		m.rttMu.Unlock()
+		m.retxMu.Lock()
+		delete(m.retxConns, ev.Conn)
+		m.retxMu.Unlock()
 	case quic.TraceDatagramReceived:
 		m.udpIn.Add(uint64(ev.Size))
 	case quic.TraceDatagramSent:
@@ -160,6 +173,19 @@ func (m *serveMetrics) trace(ev quic.TraceEvent) {
 			m.rttMu.Lock()
 			m.tracker(ev.Peer).sent(sp, ev.PacketNumber, ev.Time, ackEliciting(ev.Payload))
 			m.rttMu.Unlock()
+		}
+		if ev.Conn != nil {
+			m.retxMu.Lock()
+			t := m.retxConns[ev.Conn]
+			if t == nil {
+				t = newRetxTracker()
+				m.retxConns[ev.Conn] = t
+			}
+			resent := t.sent(ev.PacketType, ev.Payload)
+			m.retxMu.Unlock()
+			if resent {
+				m.packetsRetransmitted.Add(1)
+			}
 		}
 	case quic.TracePacketReceived:
 		if sp := pnSpace(ev.PacketType); sp >= 0 && ev.Peer.IsValid() {
@@ -308,6 +334,193 @@ func ackEliciting(payload []byte) bool {
 	return false
 }
 
+// Retransmissions from the trace. quic does not say which packets repeat
+// data, so the tracer reads the STREAM and CRYPTO frames of each sent packet
+// and keeps, per connection, the highest offset+length sent so far of each
+// stream and of each packet number space's CRYPTO stream: quic sends new data
+// in order, so a frame that starts below it re-sends bytes, and so does any
+// frame of a stream whose FIN (or RESET_STREAM) was sent already.
+
+const (
+	// retxDoneWindow is how many stream numbers above the lowest unfinished
+	// one, per stream type, remember that their stream has ended. A stream
+	// that falls below the window counts as ended: its first frame would then
+	// be counted as a retransmission, which takes a stream left silent while
+	// retxDoneWindow later ones of its type ended.
+	retxDoneWindow = 512
+	// retxMaxStreams bounds the streams followed per connection; the streams
+	// opened beyond it go untracked (their re-sends are not counted).
+	retxMaxStreams = 4096
+)
+
+type retxTracker struct {
+	crypto  [3]uint64         // CRYPTO highest offset+length sent, by pnSpace
+	streams map[uint64]uint64 // highest offset+length sent, by stream ID, of streams not ended
+	done    [4]doneWindow     // streams whose FIN or RESET_STREAM was sent, by type (ID & 3)
+	ranges  []quicwire.AckRange
+}
+
+func newRetxTracker() *retxTracker {
+	return &retxTracker{streams: make(map[uint64]uint64)}
+}
+
+// sent records a sent packet's STREAM, CRYPTO and RESET_STREAM frames and
+// reports whether it re-sends data. It reads the frames in order and stops at
+// one it cannot parse: the packet was encoded by quic, so that means a frame
+// type this walker does not know, and guessing its length would misread the
+// rest.
+func (t *retxTracker) sent(packetType string, payload []byte) bool {
+	space := pnSpace(packetType)
+	resent := false
+	for b := payload; len(b) > 0; {
+		ft, _, err := quicwire.ParseFrameType(b)
+		if err != nil {
+			return resent
+		}
+		var n int
+		switch {
+		case ft == quicwire.FrameTypePadding:
+			_, n, err = quicwire.ParsePaddingFrame(b)
+		case ft == quicwire.FrameTypePing:
+			_, n, err = quicwire.ParsePingFrame(b)
+		case ft == quicwire.FrameTypeAck || ft == quicwire.FrameTypeAckECN:
+			var f quicwire.AckFrame
+			f, n, err = quicwire.ParseAckFrame(b, t.ranges)
+			t.ranges = f.Ranges[:0]
+		case ft.IsStream():
+			var f quicwire.StreamFrame
+			if f, n, err = quicwire.ParseStreamFrame(b); err == nil && t.stream(f) {
+				resent = true
+			}
+		case ft == quicwire.FrameTypeCrypto:
+			var f quicwire.CryptoFrame
+			if f, n, err = quicwire.ParseCryptoFrame(b); err == nil && space >= 0 {
+				if f.Offset < t.crypto[space] {
+					resent = true
+				}
+				t.crypto[space] = max(t.crypto[space], f.Offset+uint64(len(f.Data)))
+			}
+		case ft == quicwire.FrameTypeResetStream:
+			var f quicwire.ResetStreamFrame
+			if f, n, err = quicwire.ParseResetStreamFrame(b); err == nil {
+				t.end(f.StreamID)
+			}
+		case ft == quicwire.FrameTypeStopSending:
+			_, n, err = quicwire.ParseStopSendingFrame(b)
+		case ft == quicwire.FrameTypeNewToken:
+			_, n, err = quicwire.ParseNewTokenFrame(b)
+		case ft == quicwire.FrameTypeMaxData:
+			_, n, err = quicwire.ParseMaxDataFrame(b)
+		case ft == quicwire.FrameTypeMaxStreamData:
+			_, n, err = quicwire.ParseMaxStreamDataFrame(b)
+		case ft == quicwire.FrameTypeMaxStreamsBidi || ft == quicwire.FrameTypeMaxStreamsUni:
+			_, n, err = quicwire.ParseMaxStreamsFrame(b)
+		case ft == quicwire.FrameTypeDataBlocked:
+			_, n, err = quicwire.ParseDataBlockedFrame(b)
+		case ft == quicwire.FrameTypeStreamDataBlocked:
+			_, n, err = quicwire.ParseStreamDataBlockedFrame(b)
+		case ft == quicwire.FrameTypeStreamsBlockedBidi || ft == quicwire.FrameTypeStreamsBlockedUni:
+			_, n, err = quicwire.ParseStreamsBlockedFrame(b)
+		case ft == quicwire.FrameTypeNewConnectionID:
+			_, n, err = quicwire.ParseNewConnectionIDFrame(b)
+		case ft == quicwire.FrameTypeRetireConnectionID:
+			_, n, err = quicwire.ParseRetireConnectionIDFrame(b)
+		case ft == quicwire.FrameTypePathChallenge:
+			_, n, err = quicwire.ParsePathChallengeFrame(b)
+		case ft == quicwire.FrameTypePathResponse:
+			_, n, err = quicwire.ParsePathResponseFrame(b)
+		case ft == quicwire.FrameTypeConnectionClose || ft == quicwire.FrameTypeConnectionCloseApp:
+			_, n, err = quicwire.ParseConnectionCloseFrame(b)
+		case ft == quicwire.FrameTypeHandshakeDone:
+			_, n, err = quicwire.ParseHandshakeDoneFrame(b)
+		case ft == quicwire.FrameTypeDatagram || ft == quicwire.FrameTypeDatagramWithLength:
+			_, n, err = quicwire.ParseDatagramFrame(b)
+		default:
+			return resent
+		}
+		if err != nil || n <= 0 {
+			return resent
+		}
+		b = b[n:]
+	}
+	return resent
+}
+
+// stream records a STREAM frame and reports whether it re-sends data.
+func (t *retxTracker) stream(f quicwire.StreamFrame) bool {
+	end := f.Offset + uint64(len(f.Data))
+	resent := false
+	if high, ok := t.streams[f.StreamID]; ok {
+		resent = f.Offset < high
+		if end > high {
+			t.streams[f.StreamID] = end
+		}
+	} else if t.done[f.StreamID&3].has(f.StreamID >> 2) {
+		return true // data or FIN of a stream that ended
+	} else if len(t.streams) < retxMaxStreams {
+		t.streams[f.StreamID] = end
+	}
+	if f.Fin {
+		t.end(f.StreamID) // in-order sending: every byte up to the FIN is out
+	}
+	return resent
+}
+
+// end forgets a stream whose FIN or RESET_STREAM was sent, remembering only
+// that it ended.
+func (t *retxTracker) end(id uint64) {
+	delete(t.streams, id)
+	t.done[id&3].add(id >> 2)
+}
+
+// doneWindow is a set of stream numbers (ID >> 2) of one type: all those below
+// base, and those of the retxDoneWindow above it whose bit is set (bit n%W
+// for number n).
+type doneWindow struct {
+	base uint64
+	bits [retxDoneWindow / 64]uint64
+}
+
+func (w *doneWindow) has(n uint64) bool {
+	if n < w.base {
+		return true
+	}
+	if n-w.base >= retxDoneWindow {
+		return false
+	}
+	i := n % retxDoneWindow
+	return w.bits[i/64]&(1<<(i%64)) != 0
+}
+
+func (w *doneWindow) add(n uint64) {
+	if n < w.base {
+		return
+	}
+	if n-w.base >= retxDoneWindow {
+		// Slide the window up to n: the numbers it passes count as ended.
+		newBase := n - retxDoneWindow + 1
+		if newBase-w.base >= retxDoneWindow {
+			w.bits = [retxDoneWindow / 64]uint64{}
+		} else {
+			for ; w.base < newBase; w.base++ {
+				i := w.base % retxDoneWindow
+				w.bits[i/64] &^= 1 << (i % 64)
+			}
+		}
+		w.base = newBase
+	}
+	i := n % retxDoneWindow
+	w.bits[i/64] |= 1 << (i % 64)
+	for {
+		i := w.base % retxDoneWindow
+		if w.bits[i/64]&(1<<(i%64)) == 0 {
+			return
+		}
+		w.bits[i/64] &^= 1 << (i % 64)
+		w.base++
+	}
+}
+
 // ServeHTTP writes the metrics in the Prometheus text format.
 func (m *serveMetrics) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
@@ -352,6 +565,7 @@ func (m *serveMetrics) writeTo(w io.Writer) error {
 	}
 	e.counter("h3_quic_packets_sent_total", "QUIC packets sent.", m.packetsSent.Load())
 	e.counter("h3_quic_packets_lost_total", "QUIC packets declared lost by loss recovery.", m.packetsLost.Load())
+	e.counter("h3_quic_packets_retransmitted_total", "QUIC packets sent that re-send stream or CRYPTO data (or a FIN) sent before on their connection.", m.packetsRetransmitted.Load())
 
 	e.family("h3_rtt_seconds", "histogram", "Round-trip time samples: a packet's send to the ACK that newly acknowledged it (RFC 9002 section 5), less the peer's ACK delay.")
 	m.rtt.write(e, "h3_rtt_seconds")
