@@ -491,7 +491,7 @@ func parseResolve(v string) (resolveRule, error) {
 	host, rest, ok1 := cutHostField(s)
 	port, addrs, ok2 := cutHostField(rest)
 	if !ok1 || !ok2 || host == "" || (port != "*" && !validPortString(port)) || addrs == "" {
-		return resolveRule{}, fmt.Errorf("bad --resolve %q: want HOST:PORT:ADDR[,ADDR]...", v)
+		return resolveRule{}, fmt.Errorf("bad --resolve %q: want HOST:PORT:ADDR[,ADDR,...]", v)
 	}
 	r := resolveRule{host: host, port: port}
 	for _, a := range strings.Split(addrs, ",") {
@@ -559,7 +559,7 @@ func (e *dialResolveError) Unwrap() error { return e.err }
 
 // errICMPUnreachable is a dial ended by an ICMP error: nobody listens on the
 // port, or the host is unreachable.
-var errICMPUnreachable = errors.New("Connection refused (ICMP port or host unreachable)")
+var errICMPUnreachable = errors.New("connection refused (ICMP port or host unreachable)")
 
 // dialConnectError is a failure to establish a QUIC connection.
 type dialConnectError struct {
