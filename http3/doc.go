@@ -33,9 +33,13 @@
 // The QPACK encoder and decoder of a connection are shared by its requests under
 // a mutex each. A request whose header section refers to dynamic table entries
 // not yet received waits for the encoder stream's reader to deliver them, with
-// no polling; decoder-stream acknowledgements are written as sections are
-// decoded. A small response (headers, a body of up to 4 KiB, trailers) is sent
-// by one stream write with the end of the stream, so it leaves in one packet.
+// no polling. Decoder-stream acknowledgements, encoder-stream inserts and DATA
+// frame headers are deferred writes (quic's WriteDeferred): they leave with the
+// next packet of the connection instead of one of their own. The control and
+// QPACK streams are sent before any request data (QUIC urgency 0), so inserts
+// never wait behind response bodies. A small response (headers, a body of up to
+// 4 KiB, trailers) is sent by one stream write with the end of the stream, so it
+// leaves in one packet.
 //
 // # Errors
 //
