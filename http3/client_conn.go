@@ -136,7 +136,7 @@ func (cc *clientConn) idle() bool {
 func (cc *clientConn) closeIfIdle() {
 	if cc.idle() {
 		cc.t.removeConn(cc)
-		cc.c.closeWithError(&Error{Code: ErrCodeNoError, conn: true})
+		cc.c.goawayAndClose()
 	}
 }
 

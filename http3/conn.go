@@ -647,6 +647,15 @@ func (c *conn) sendGoaway(id uint64) error {
 	return err
 }
 
+// goawayAndClose ends a client connection as RFC 9114 section 5.2 describes: a
+// GOAWAY first (with push ID 0, since we allow no pushes), then the close.
+func (c *conn) goawayAndClose() {
+	if !c.isServer && c.ctrl != nil {
+		c.sendGoaway(0)
+	}
+	c.closeWithError(&Error{Code: ErrCodeNoError, conn: true})
+}
+
 // peer returns the peer's settings and whether they have arrived.
 func (c *conn) peer() (settings, bool) {
 	c.mu.Lock()

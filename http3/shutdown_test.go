@@ -168,3 +168,25 @@ func TestLoss(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestClientGoaway: a client closing an idle connection sends GOAWAY first
+// (RFC 9114 section 5.2), with push ID 0 since it allows no pushes.
+func TestClientGoaway(t *testing.T) {
+	ts := startServer(t, udpNet(), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	ts.get(t, "/")
+	ts.srv.mu.Lock()
+	var sc *serverConn
+	for c := range ts.srv.conns {
+		sc = c
+	}
+	ts.srv.mu.Unlock()
+	ts.tr.CloseIdleConnections()
+	select {
+	case <-sc.c.goawayCh:
+		if id, _ := sc.c.goaway(); id != 0 {
+			t.Errorf("client GOAWAY ID %d, want 0", id)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the server saw no GOAWAY from the client")
+	}
+}

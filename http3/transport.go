@@ -250,7 +250,7 @@ func (t *Transport) Close() error {
 		select {
 		case <-cc.dialed:
 			if cc.c != nil {
-				cc.c.closeWithError(&Error{Code: ErrCodeNoError, conn: true})
+				cc.c.goawayAndClose()
 			}
 		default:
 		}
