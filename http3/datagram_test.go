@@ -101,3 +101,34 @@ func (f flushWriter) Write(p []byte) (int, error) {
 	f.w.(http.Flusher).Flush()
 	return n, err
 }
+
+// TestConnect: a plain CONNECT (RFC 9114 section 4.4) carries only :method and
+// :authority; the stream then carries the tunnel's bytes both ways.
+func TestConnect(t *testing.T) {
+	ts := startServer(t, udpNet(), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodConnect || r.Host != "backend.example:8080" || r.URL.Path != "" {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+		w.(http.Flusher).Flush()
+		io.Copy(flushWriter{w}, r.Body)
+	}))
+	pr, pw := io.Pipe()
+	req, _ := http.NewRequestWithContext(testCtx(t), http.MethodConnect, ts.url, pr)
+	req.Host = "backend.example:8080" // the tunnel's target; the URL names the proxy
+	resp, err := ts.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	pw.Write([]byte("tunnelled"))
+	buf := make([]byte, 9)
+	if _, err := io.ReadFull(resp.Body, buf); err != nil || string(buf) != "tunnelled" {
+		t.Fatalf("tunnel echo %q %v", buf, err)
+	}
+	pw.Close()
+}
