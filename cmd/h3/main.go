@@ -37,6 +37,14 @@
 // runs a WebAssembly (wasip1) module with UDP sockets scoped by a policy:
 // loopback only by default, each --allow RULE (see wasihost.ParseRule,
 // e.g. 10.0.0.0/8, 192.0.2.1:443, *:53) widening it.
+//
+//	h3 wasm build [-opt] [-o OUT] [-tags TAGS] PKG
+//
+// compiles a package to a wasip1 module (GOOS=wasip1 GOARCH=wasm go build
+// -trimpath -ldflags='-s -w'), OUT defaulting to the package's name + .wasm;
+// -opt then shrinks it with binaryen's wasm-opt -Oz if that is on PATH (apt-get
+// install binaryen, or npm install -g binaryen). It prints the module's size
+// after each step, raw and gzipped. It needs the go command, so it runs natively.
 package main
 
 import (

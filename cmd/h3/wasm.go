@@ -42,8 +42,12 @@ func (l *dirList) Set(s string) error {
 }
 
 func wasmMain(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "build" {
+		return wasmBuildMain(args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "run" {
 		fmt.Fprintln(stderr, "usage: h3 wasm run [flags] module.wasm [args...]")
+		fmt.Fprintln(stderr, "       h3 wasm build [-opt] [-o OUT] [-tags TAGS] PKG")
 		return 2
 	}
 	fs := flag.NewFlagSet("h3 wasm run", flag.ContinueOnError)
