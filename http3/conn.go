@@ -43,6 +43,29 @@ type connConfig struct {
 	logger                *slog.Logger
 }
 
+// newConnConfig applies the documented defaults to the fields a Server or a
+// Transport shares: zero means the default, a negative QPACK value none.
+func newConnConfig(tableCap, blocked int, maxHeader int64, connect, datagrams bool, logger *slog.Logger) connConfig {
+	c := connConfig{
+		qpackMaxTableCapacity: DefaultQPACKMaxTableCapacity,
+		qpackBlockedStreams:   DefaultQPACKBlockedStreams,
+		maxFieldSectionSize:   DefaultMaxHeaderBytes,
+		enableConnectProtocol: connect,
+		datagrams:             datagrams,
+		logger:                logger,
+	}
+	if tableCap != 0 {
+		c.qpackMaxTableCapacity = uint64(max(tableCap, 0))
+	}
+	if blocked != 0 {
+		c.qpackBlockedStreams = uint64(max(blocked, 0))
+	}
+	if maxHeader > 0 {
+		c.maxFieldSectionSize = uint64(maxHeader)
+	}
+	return c
+}
+
 // conn is the HTTP/3 state of one QUIC connection shared by the server and the
 // client sides: our control and QPACK streams, the peer's, the QPACK encoder and
 // decoder, SETTINGS and GOAWAY. Request streams are handled by the Server and the

@@ -251,24 +251,8 @@ func (s *Server) handler() http.Handler {
 
 // connConfig returns the HTTP/3 settings of the server's connections.
 func (s *Server) connConfig() connConfig {
-	c := connConfig{
-		qpackMaxTableCapacity: DefaultQPACKMaxTableCapacity,
-		qpackBlockedStreams:   DefaultQPACKBlockedStreams,
-		maxFieldSectionSize:   DefaultMaxHeaderBytes,
-		enableConnectProtocol: s.EnableConnectProtocol,
-		datagrams:             s.EnableDatagrams,
-		logger:                s.Logger,
-	}
-	if s.QPACKMaxTableCapacity != 0 {
-		c.qpackMaxTableCapacity = uint64(max(s.QPACKMaxTableCapacity, 0))
-	}
-	if s.QPACKBlockedStreams != 0 {
-		c.qpackBlockedStreams = uint64(max(s.QPACKBlockedStreams, 0))
-	}
-	if s.MaxHeaderBytes > 0 {
-		c.maxFieldSectionSize = uint64(s.MaxHeaderBytes)
-	}
-	return c
+	return newConnConfig(s.QPACKMaxTableCapacity, s.QPACKBlockedStreams, int64(s.MaxHeaderBytes),
+		s.EnableConnectProtocol, s.EnableDatagrams, s.Logger)
 }
 
 // RegisterOnShutdown registers a function to call when Shutdown starts, as

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/h3wasi/h3wasi/quic"
-	"github.com/h3wasi/h3wasi/wasi"
 )
 
 // Transport is an http.RoundTripper that sends requests over HTTP/3:
@@ -116,6 +115,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			closeBody(req)
 			return nil, err
 		}
+		// "On a new connection": this one may go on serving the requests it
+		// accepted, but the retry must not land on it again.
+		t.removeConn(cc)
 		if req, err = rewindBody(req); err != nil {
 			return nil, re.err
 		}
@@ -291,23 +293,8 @@ func (t *Transport) quicConfig() *quic.Config {
 }
 
 func (t *Transport) connConfig() connConfig {
-	c := connConfig{
-		qpackMaxTableCapacity: DefaultQPACKMaxTableCapacity,
-		qpackBlockedStreams:   DefaultQPACKBlockedStreams,
-		maxFieldSectionSize:   DefaultMaxHeaderBytes,
-		datagrams:             t.EnableDatagrams,
-		logger:                t.Logger,
-	}
-	if t.QPACKMaxTableCapacity != 0 {
-		c.qpackMaxTableCapacity = uint64(max(t.QPACKMaxTableCapacity, 0))
-	}
-	if t.QPACKBlockedStreams != 0 {
-		c.qpackBlockedStreams = uint64(max(t.QPACKBlockedStreams, 0))
-	}
-	if t.MaxResponseHeaderBytes > 0 {
-		c.maxFieldSectionSize = uint64(t.MaxResponseHeaderBytes)
-	}
-	return c
+	return newConnConfig(t.QPACKMaxTableCapacity, t.QPACKBlockedStreams, t.MaxResponseHeaderBytes,
+		false, t.EnableDatagrams, t.Logger)
 }
 
 // dialQUIC opens a QUIC connection with t.Dial or, by default, from a new UDP
@@ -316,29 +303,10 @@ func (t *Transport) dialQUIC(ctx context.Context, addr string, tlsConf *tls.Conf
 	if t.Dial != nil {
 		return t.Dial(ctx, addr, tlsConf, conf)
 	}
-	if !t.Allow0RTT || tlsConf.ClientSessionCache == nil {
-		return quic.DialAddr(ctx, addr, tlsConf, conf)
+	if t.Allow0RTT && tlsConf.ClientSessionCache != nil {
+		return quic.DialAddrEarly(ctx, addr, tlsConf, conf)
 	}
-	ua, err := wasi.ResolveUDPAddr("udp", addr)
-	if err != nil {
-		return nil, err
-	}
-	network, local := "udp4", "0.0.0.0:0"
-	if ua.AddrPort().Addr().Unmap().Is6() {
-		network, local = "udp6", "[::]:0"
-	}
-	pc, err := wasi.ListenPacket(network, local)
-	if err != nil {
-		return nil, err
-	}
-	qt := &quic.Transport{Conn: pc}
-	qc, err := qt.DialEarly(ctx, ua, tlsConf, conf)
-	if err != nil {
-		qt.Close()
-		return nil, err
-	}
-	context.AfterFunc(qc.Context(), func() { qt.Close() })
-	return qc, nil
+	return quic.DialAddr(ctx, addr, tlsConf, conf)
 }
 
 // connAdapter presents a QUIC connection as the net.Conn that httptrace.GotConnInfo

@@ -40,6 +40,35 @@ func listenAddr(addr string, tlsConf *tls.Config, conf *Config, early bool) (*Li
 // DialAddr connects to addr (host:port) from a new UDP socket (opened like ListenAddr's),
 // which the connection owns: it closes when the connection ends.
 func DialAddr(ctx context.Context, addr string, tlsConf *tls.Config, conf *Config) (*Conn, error) {
+	c, err := dialAddr(addr, tlsConf, conf)
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case <-c.handshakeDone:
+		return c, nil
+	case <-c.ctx.Done():
+		c.t.Close()
+		return nil, context.Cause(c.ctx)
+	case <-ctx.Done():
+		c.CloseWithError(0, "")
+		return nil, ctx.Err()
+	}
+}
+
+// DialAddrEarly is DialAddr that returns as soon as the first flight is out, as
+// Transport.DialEarly does: with a session ticket that allows it, streams written
+// before the handshake completes travel as 0-RTT data.
+func DialAddrEarly(ctx context.Context, addr string, tlsConf *tls.Config, conf *Config) (*Conn, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return dialAddr(addr, tlsConf, conf)
+}
+
+// dialAddr resolves addr, opens a UDP socket of its family and dials from it; the
+// connection owns the socket's transport.
+func dialAddr(addr string, tlsConf *tls.Config, conf *Config) (*Conn, error) {
 	ua, err := wasi.ResolveUDPAddr("udp", addr)
 	if err != nil {
 		return nil, err
@@ -68,14 +97,5 @@ func DialAddr(ctx context.Context, addr string, tlsConf *tls.Config, conf *Confi
 	t.mu.Lock()
 	c.ownsTransport = true
 	t.mu.Unlock()
-	select {
-	case <-c.handshakeDone:
-		return c, nil
-	case <-c.ctx.Done():
-		t.Close()
-		return nil, context.Cause(c.ctx)
-	case <-ctx.Done():
-		c.CloseWithError(0, "")
-		return nil, ctx.Err()
-	}
+	return c, nil
 }
