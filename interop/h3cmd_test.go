@@ -111,12 +111,14 @@ func h3cmdSetup(t *testing.T) (certFile, keyFile string, stc, ctc *tls.Config, h
 var h3cmdServingRE = regexp.MustCompile(`^h3 serve: serving .* at https://[^ ]*:(\d+)/ \(HTTP/3`)
 
 // startH3Serve runs h3 serve on htdocs at 127.0.0.1 on a port of its choosing,
-// waits for its "serving" line on stderr and returns the port. The server gets
-// SIGTERM at the end of the test and must shut down with its summary line.
-func startH3Serve(t *testing.T, htdocs, certFile, keyFile string) int {
+// with the extra flags given (--cert and --key, or none for the self-signed
+// certificate it makes), waits for its "serving" line on stderr and returns the
+// port. The server gets SIGTERM at the end of the test and must shut down with
+// its summary line.
+func startH3Serve(t *testing.T, htdocs string, flags ...string) int {
 	t.Helper()
-	cmd := exec.Command(h3cmd(t), "serve", htdocs, "--cert", certFile, "--key", keyFile,
-		"--addr", "127.0.0.1:0", "--shutdown-timeout", "2s")
+	args := append([]string{"serve", htdocs, "--addr", "127.0.0.1:0", "--shutdown-timeout", "2s"}, flags...)
+	cmd := exec.Command(h3cmd(t), args...)
 	// stdout, the access log, goes to /dev/null: a line a request is not what the
 	// benchmark should wait on.
 	stderr, err := cmd.StderrPipe()
@@ -249,7 +251,7 @@ func runH3(t *testing.T, limit time.Duration, args ...string) (stdout, stderr st
 func TestH3CmdServeNgtcp2Client(t *testing.T) {
 	client := lookNgtcp2(t, "gtlsclient")
 	certFile, keyFile, _, _, htdocs := h3cmdSetup(t)
-	port := startH3Serve(t, htdocs, certFile, keyFile)
+	port := startH3Serve(t, htdocs, "--cert", certFile, "--key", keyFile)
 	out := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -406,7 +408,7 @@ func TestH3CmdBench(t *testing.T) {
 		name  string
 		start func(t *testing.T) int
 	}{
-		{"h3 serve", func(t *testing.T) int { return startH3Serve(t, htdocs, certFile, keyFile) }},
+		{"h3 serve", func(t *testing.T) int { return startH3Serve(t, htdocs, "--cert", certFile, "--key", keyFile) }},
 		{"ngtcp2 gtlsserver", func(t *testing.T) int { return startGtlsserver(t, htdocs, certFile, keyFile) }},
 		{"quic-go http3.Server", func(t *testing.T) int { return startQuicGoFileServer(t, htdocs, stc) }},
 	}

@@ -4,7 +4,6 @@ package interop
 // and after a known set of requests over HTTP/3.
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
@@ -12,11 +11,9 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -26,68 +23,6 @@ import (
 
 	"github.com/h3wasi/h3wasi/http3"
 )
-
-// startH3ServeSelfSigned runs h3 serve on htdocs at 127.0.0.1 with the fresh
-// self-signed certificate it makes without --cert, waits for its serving line
-// and returns the port. It gets SIGTERM at the end of the test.
-func startH3ServeSelfSigned(t *testing.T, htdocs string) int {
-	t.Helper()
-	cmd := exec.Command(h3cmd(t), "serve", htdocs, "--addr", "127.0.0.1:0", "--shutdown-timeout", "2s")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var log lockedBuffer
-	ports := make(chan int, 1)
-	copied := make(chan struct{})
-	go func() {
-		defer close(copied)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			line := sc.Text()
-			fmt.Fprintln(&log, line)
-			if m := h3cmdServingRE.FindStringSubmatch(line); m != nil {
-				port, _ := strconv.Atoi(m[1])
-				select {
-				case ports <- port:
-				default:
-				}
-			}
-		}
-		io.Copy(io.Discard, stderr)
-	}()
-	exited := make(chan error, 1)
-	go func() { <-copied; exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case err := <-exited:
-			if err != nil {
-				t.Errorf("h3 serve after SIGTERM: %v", err)
-			}
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-			t.Errorf("h3 serve did not exit within 5 s of SIGTERM")
-		}
-		if t.Failed() {
-			t.Logf("h3 serve's stderr:\n%s", log.String())
-		}
-	})
-	select {
-	case port := <-ports:
-		return port
-	case err := <-exited:
-		exited <- err
-		t.Fatalf("h3 serve exited before serving: %v\n%s", err, log.String())
-	case <-time.After(10 * time.Second):
-		t.Fatalf("h3 serve printed no serving line within 10 s:\n%s", log.String())
-	}
-	return 0
-}
 
 // scrapeH3Metrics fetches /metrics and parses it with expfmt's text parser;
 // every family must come with HELP and TYPE. It returns the families and the
@@ -187,7 +122,7 @@ func TestH3ServeMetricsPrometheus(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(htdocs, "file.txt"), content, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	port := startH3ServeSelfSigned(t, htdocs)
+	port := startH3Serve(t, htdocs) // its own self-signed certificate
 	base := fmt.Sprintf("https://127.0.0.1:%d", port)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
